@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dinofs — the user-facing Makefile. Kbuild reads ./Kbuild, not this file.
+#
+#   make                 build dinofs.ko (against the cached test kernel,
+#                        building it on first use) and the userspace tools
+#   make demo            boot the test VM and run the deferred-inactivation demo
+#   make check           cargo tests + one VM boot running every in-guest test
+#   make check T=NAME    run only the named in-guest test(s), e.g. T=010-load-unload
+#   make soak            check + the long storm tests
+#   make shell           interactive test VM with dinofs.ko loaded
+#   make deps            install the pinned toolchain only
+#   make kernel          build (or reuse) the cached test kernel only
+#   make rust-analyzer   write rust-project.json for editors
+#   make clean           remove build outputs from the tree
+#
+# Your own kernel: make KDIR=/path/to/kernel/build LLVM=-19 [RUSTC=... BINDGEN=...]
+# (built with CONFIG_RUST=y); nothing is installed or built besides the module.
+# Everything cached lives in $(DINOFS_CACHE) (default ~/.cache/dinofs).
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+T ?=
+
+# Command-line overrides reach the scripts as DINOFS_* variables.
+define cmdline_override
+ifeq ($$(origin $(1)),command line)
+export DINOFS_$(1) := $$($(1))
+endif
+endef
+$(foreach v,KDIR LLVM RUSTC HOSTRUSTC RUSTDOC BINDGEN,$(eval $(call cmdline_override,$(v))))
+ifeq ($(origin DINOFS_CACHE),command line)
+export DINOFS_CACHE
+endif
+
+.PHONY: all modules tools deps kernel check soak demo shell rust-analyzer clean help
+
+all: modules tools
+
+modules:
+	@$(TOP)/qemu-test/lib/module.sh >/dev/null
+
+tools:
+	@. $(TOP)/qemu-test/lib/common.sh && \
+	 cargo build --release --manifest-path $(TOP)/tools/Cargo.toml && \
+	 echo "tools: $$DINOFS_TOOLS_BIN"
+
+deps:
+	@$(TOP)/qemu-test/lib/deps.sh
+
+kernel:
+	@$(TOP)/qemu-test/lib/kernel.sh
+
+check:
+	@$(TOP)/qemu-test/check.sh --mode check $(T)
+
+soak:
+	@$(TOP)/qemu-test/check.sh --mode soak $(T)
+
+demo:
+	@$(TOP)/qemu-test/check.sh --mode demo
+
+shell:
+	@$(TOP)/qemu-test/check.sh --mode shell
+
+rust-analyzer:
+	@kdir=$$($(TOP)/qemu-test/lib/module.sh) && \
+	 . $(TOP)/qemu-test/lib/common.sh && \
+	 make -C "$$kdir" M=$(TOP) $$(kmake_args) rust-analyzer
+
+clean:
+	@find $(TOP) -path $(TOP)/.git -prune -o -path $(TOP)/tools/target -prune -o \
+	   \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+	      -o -name '.*.cmd' -o -name '*.d' -o -name 'Module.symvers' \
+	      -o -name 'modules.order' -o -name '*.rmeta' \) -type f -print0 | xargs -0 rm -f
+	@rm -f $(TOP)/rust/bindings_generated.rs $(TOP)/rust-project.json
+	@rm -rf $(TOP)/qemu-test/results
+
+help:
+	@sed -n '3,/^$$/p' $(TOP)/Makefile | sed 's/^# \{0,1\}//'

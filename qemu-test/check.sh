@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The dinofs test driver behind "make check", "make soak", "make demo" and
+# "make shell".
+#
+#   qemu-test/check.sh [--mode check|soak|demo|shell] [TEST...]
+#
+# check  userspace cargo tests, then one VM boot running every in-guest test
+#        of tier "check" (qemu-test/tests/*.sh); the default suite.
+# soak   the same plus the tier "soak" tests (long storms).
+# demo   boots the VM and runs samples/demo.sh.
+# shell  an interactive VM with dinofs.ko loaded; leave with "exit".
+# TEST   names (e.g. 010-load-unload or just load-unload) run only those tests,
+#        whatever their tier.
+#
+# Environment: DINOFS_BREAK=splat|exit (harness self-test, see
+# Documentation/testing.rst), DINOFS_VM_TIMEOUT, DINOFS_VM_CPUS, DINOFS_VM_MEM,
+# DINOFS_RESULTS (default qemu-test/results), DINOFS_KERNEL_FLAVOR=kasan.
+#
+# The last line printed is "N passed, N failed, N skipped"; the exit status
+# is 0 only when nothing failed.
+set -uo pipefail
+. "$(dirname "$0")/lib/common.sh"
+. "$DINOFS_TOP/qemu-test/lib/vm.sh"
+
+mode=check
+tests=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--mode) mode=$2; shift 2 ;;
+	--mode=*) mode=${1#--mode=}; shift ;;
+	-h | --help) sed -n '3,/^set /p' "$0" | sed 's/^# \{0,1\}//;/^set /d'; exit 0 ;;
+	*) tests+=("$1"); shift ;;
+	esac
+done
+case $mode in
+check | soak | demo | shell) ;;
+*) die "unknown mode '$mode' (check, soak, demo, shell)" ;;
+esac
+
+results=${DINOFS_RESULTS:-$DINOFS_TOP/qemu-test/results}
+rm -rf "$results"
+mkdir -p "$results"
+host_passed=0 host_failed=0
+
+# 1. Userspace tests: the tools crate and the shared on-disk format.
+if [ "$mode" = check ] || [ "$mode" = soak ] && [ ${#tests[@]} = 0 ]; then
+	phase "host: cargo test (tools/)"
+	cargo test --workspace --manifest-path "$DINOFS_TOP/tools/Cargo.toml" >"$results/cargo-test.log" 2>&1
+	cargo_rc=$?
+	grep -E '^test result:|FAILED|panicked' "$results/cargo-test.log"
+	if [ "$cargo_rc" = 0 ]; then
+		echo "PASS host/cargo-test" >>"$results/host-results"
+		host_passed=1
+	else
+		echo "FAIL host/cargo-test" >>"$results/host-results"
+		host_failed=1
+		phase "host: cargo test FAILED (see $results/cargo-test.log)"
+	fi
+fi
+
+# 2. Kernel (cached), module, tools.
+"$DINOFS_TOP/qemu-test/lib/deps.sh" || die "toolchain bootstrap failed"
+kdir=$("$DINOFS_TOP/qemu-test/lib/module.sh") || die "module build failed"
+phase "tools: cargo build --release"
+cargo build -q --release --manifest-path "$DINOFS_TOP/tools/Cargo.toml" ||
+	die "tools build failed"
+
+# 3. One VM boot.
+case $mode in
+check) timeout=${DINOFS_VM_TIMEOUT:-2700} ;;
+soak) timeout=${DINOFS_VM_TIMEOUT:-10800} ;;
+*) timeout=${DINOFS_VM_TIMEOUT:-1800} ;;
+esac
+{
+	printf 'DINOFS_MODE=%q\n' "$mode"
+	printf 'DINOFS_TOP=%q\n' "$DINOFS_TOP"
+	printf 'DINOFS_KDIR=%q\n' "$kdir"
+	printf 'DINOFS_TOOLS_BIN=%q\n' "$DINOFS_TOOLS_BIN"
+	printf 'DINOFS_TESTS=%q\n' "${tests[*]:-}"
+	printf 'DINOFS_BREAK=%q\n' "${DINOFS_BREAK:-}"
+} >"$results/guest.env"
+vm_boot "$kdir" "$results" "$mode" "$timeout"
+vm_rc=$?
+
+[ "$mode" = shell ] && exit 0
+if [ "$mode" = demo ]; then
+	grep -q '^DEMO-OK' "$results/demo-status" 2>/dev/null && { phase "demo: done"; exit 0; }
+	phase "demo: FAILED (vm exit $vm_rc; console: $results/console.log)"
+	exit 1
+fi
+
+# 4. Tally. The guest writes a plan, then one line per finished test, then
+# DONE; anything planned but unreported means the VM died under that test.
+passed=$host_passed failed=$host_failed skipped=0
+guest=$results/results
+touch "$guest"
+passed=$((passed + $(grep -c '^PASS ' "$guest")))
+failed=$((failed + $(grep -c '^FAIL ' "$guest")))
+skipped=$((skipped + $(grep -c '^SKIP ' "$guest")))
+if ! grep -q '^DONE' "$guest"; then
+	splat=$(grep -m3 -E -f "$DINOFS_TOP/qemu-test/guest/splat-patterns" "$results/console.log" 2>/dev/null)
+	running=$(grep -a '^dinofs-test: RUN ' "$results/console.log" 2>/dev/null | tail -1 | awk '{print $3}')
+	while read -r t; do
+		grep -q " $t\( \|$\)" "$guest" && continue
+		if [ "$t" = "$running" ]; then
+			echo "FAIL $t vm died or timed out while running (vm exit $vm_rc)${splat:+: $splat}" | tee -a "$guest"
+		else
+			echo "FAIL $t not run: vm died earlier" | tee -a "$guest"
+		fi
+		failed=$((failed + 1))
+	done <"$results/plan" 2>/dev/null
+	[ -s "$results/plan" ] || { echo "FAIL vm/boot: no test plan from the guest (vm exit $vm_rc)"; failed=$((failed + 1)); }
+fi
+
+echo
+echo "== dinofs $mode summary (logs: $results) =="
+cat "$results/host-results" "$guest" 2>/dev/null | grep -E '^(PASS|FAIL|SKIP) '
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for in-guest tests; every test starts with
+#
+#     . "$DINOFS_TOP/qemu-test/guest/lib.sh"
+#
+# A test passes by exiting 0, skips with skip "reason" (exit 77) and fails
+# with fail "reason" or any failing command (set -e). Assert on numbers.
+
+set -euo pipefail
+
+DINOFS_KO=$DINOFS_TOP/dinofs.ko
+# Two scratch disks, backed by sparse files on the host.
+DEV1=/dev/vda
+DEV2=/dev/vdb
+
+log() { echo "# $*"; }
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# assert_eq ACTUAL EXPECTED WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+	echo "ok: $3 = $1"
+}
+
+# assert_fails WHAT COMMAND...: COMMAND must exit nonzero.
+assert_fails() {
+	local what=$1
+	shift
+	if "$@"; then fail "$what: '$*' succeeded"; fi
+	echo "ok: $what (refused)"
+}
+
+# Extra insmod arguments: the harness self-test switch DINOFS_BREAK=splat
+# loads the module with selftest_splat=1, which WARNs on load.
+dinofs_insmod_args() {
+	[ "${DINOFS_BREAK:-}" = splat ] && echo "selftest_splat=1"
+	return 0
+}
+
+dinofs_load() {
+	# shellcheck disable=SC2046
+	insmod "$DINOFS_KO" $(dinofs_insmod_args) "$@"
+	dinofs_loaded || fail "insmod returned but dinofs is not in /proc/modules"
+}
+
+dinofs_loaded() { grep -q '^dinofs ' /proc/modules; }
+
+dinofs_unload() {
+	rmmod dinofs
+	! dinofs_loaded || fail "rmmod returned but dinofs is still loaded"
+}
+
+# Kernel log lines since the test started (the runner clears it per test).
+klog() { dmesg; }

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# In-guest test runner. Picks the tests of this run from qemu-test/tests/,
+# runs each under its own timeout with a clean kernel log, and classifies it:
+#
+#   PASS  exit 0, no splat in the kernel log it produced, lockdep still on
+#   SKIP  exit 77 (the reason is the test's "SKIP:" line)
+#   FAIL  anything else: nonzero exit, its timeout, a splat (WARNING:, BUG:,
+#         lockdep, KASAN, hung task, RCU stall, refcount_t:, ...; see
+#         splat-patterns), or lockdep having switched itself off
+#
+# Each test's output goes to <results>/<test>.log and its slice of the kernel
+# log to <results>/<test>.dmesg. <results>/plan lists what will run, and
+# <results>/results gets one line per finished test, then DONE.
+
+R=/run/dinofs
+T=$DINOFS_TOP/qemu-test/tests
+PATTERNS=$DINOFS_TOP/qemu-test/guest/splat-patterns
+
+header() { # header FILE KEY DEFAULT
+	local v
+	v=$(sed -n "s/^# $2: *//p" "$1" | head -1)
+	echo "${v:-$3}"
+}
+
+# Select tests.
+plan=()
+if [ -n "$DINOFS_TESTS" ]; then
+	for want in $DINOFS_TESTS; do
+		want=${want%.sh}
+		f=$(ls "$T/$want.sh" "$T"/[0-9][0-9][0-9]-"$want".sh 2>/dev/null | head -1)
+		[ -n "$f" ] || { echo "dinofs-test: no test named '$want'"; echo "FAIL $want no such test" >>$R/results; continue; }
+		plan+=("$f")
+	done
+else
+	tiers=" check "
+	[ "$DINOFS_MODE" = soak ] && tiers=" check soak "
+	[ "$DINOFS_BREAK" = exit ] && tiers+="selftest "
+	for f in "$T"/[0-9]*.sh; do
+		case $tiers in *" $(header "$f" tier check) "*) plan+=("$f") ;; esac
+	done
+fi
+for f in "${plan[@]}"; do basename "$f" .sh; done >$R/plan
+echo "dinofs-test: ${#plan[@]} test(s): $(tr '\n' ' ' <$R/plan)"
+
+lockdep_on() { grep -q 'debug_locks: *1' /proc/lockdep_stats 2>/dev/null; }
+
+for f in "${plan[@]}"; do
+	name=$(basename "$f" .sh)
+	to=$(header "$f" timeout 300)
+	echo "dinofs-test: RUN $name (timeout ${to}s)"
+	dmesg -C
+	echo "dinofs-test: start $name" >/dev/kmsg
+	work=/tmp/work/$name
+	mkdir -p "$work"
+	t0=$(date +%s%N)
+	(cd "$work" && exec timeout -k 15 "$to" bash "$f") >"$R/$name.log" 2>&1 </dev/null
+	rc=$?
+	secs=$(( ($(date +%s%N) - t0) / 1000000 ))
+	secs=$(printf '%d.%03d' $((secs / 1000)) $((secs % 1000)))
+	sleep 0.2
+	dmesg >"$R/$name.dmesg"
+	splat=$(grep -m3 -E -f "$PATTERNS" "$R/$name.dmesg" | tr '\n' ' ')
+	lockdep_on || splat+="lockdep has switched itself off (debug_locks=0)"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		verdict="FAIL $name timeout after ${to}s"
+	elif [ -n "$splat" ]; then
+		verdict="FAIL $name kernel splat: $splat"
+	elif [ $rc = 77 ]; then
+		verdict="SKIP $name $(grep -m1 '^SKIP:' "$R/$name.log" | cut -c7-)"
+	elif [ $rc != 0 ]; then
+		verdict="FAIL $name exit $rc: $(grep -m1 '^FAIL:' "$R/$name.log" | cut -c7-)"
+	else
+		verdict="PASS $name (${secs}s)"
+	fi
+	echo "$verdict" >>$R/results
+	echo "dinofs-test: $verdict"
+	if [ "${verdict%% *}" = FAIL ]; then
+		echo "---- $name: last lines of $name.log"
+		tail -n 15 "$R/$name.log"
+		[ -n "$splat" ] && { echo "---- $name: kernel log"; grep -m40 -E -B2 -A20 -f "$PATTERNS" "$R/$name.dmesg"; }
+		echo "----"
+	fi
+	rm -rf "$work"
+done
+echo DONE >>$R/results

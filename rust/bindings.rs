@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Bindings for dinofs: the kernel crate's bindings plus the module-local ones.
+//!
+//! `bindings_generated.rs` is produced at build time by bindgen from
+//! `rust/helpers.h` (see `Kbuild`) and holds only `dinofs_*` items. Every other
+//! type it names resolves through the glob import of `kernel::bindings`, so a
+//! `super_block` here is the same type the kernel crate uses.
+//!
+//! Only the wrapper modules (`vfs`, and later the primitive wrappers of the
+//! inactivation engine) may use this module; filesystem logic stays safe Rust.
+
+#![allow(
+    dead_code,
+    improper_ctypes,
+    missing_docs,
+    non_camel_case_types,
+    non_snake_case,
+    non_upper_case_globals,
+    unreachable_pub
+)]
+
+pub(crate) use kernel::bindings::*;
+
+include!("bindings_generated.rs");

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! dinofs: a small on-disk filesystem whose inode inactivation is deferred,
+//! XFS-style, to per-CPU lockless queues drained by a bound workqueue.
+//!
+//! This is the crate root of the `dinofs.ko` module. The module is a
+//! composite of this Rust crate and `helpers.c` (see `Kbuild`):
+//!
+//! - `vfs`: the thin, `unsafe`-holding wrappers over the VFS;
+//! - `super_ops`: superblock setup, in safe Rust;
+//! - `bindings`: kernel bindings plus the module-local `dinofs_*` ones.
+//!
+//! Try it in the test VM (`make shell`):
+//!
+//! ```text
+//! # insmod dinofs.ko
+//! # grep dinofs /proc/filesystems
+//!         dinofs
+//! # rmmod dinofs
+//! ```
+//!
+//! Module parameter `selftest_splat=1` makes loading emit a deliberate
+//! `WARNING:` so the test harness can prove it fails on kernel splats.
+
+use kernel::prelude::*;
+
+mod bindings;
+mod super_ops;
+mod vfs;
+
+module! {
+    type: DinoFs,
+    name: "dinofs",
+    author: "The dinofs developers",
+    description: "dinofs: deferred inode inactivation, XFS-style, in Rust",
+    license: "GPL",
+}
+
+/// The module: holds the filesystem type registration for its lifetime.
+struct DinoFs {
+    _registration: vfs::Registration,
+}
+
+impl kernel::Module for DinoFs {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        if selftest::splat_requested() {
+            selftest::warn();
+        }
+        let registration = vfs::Registration::new()?;
+        pr_info!("filesystem type registered\n");
+        Ok(Self {
+            _registration: registration,
+        })
+    }
+}
+
+impl Drop for DinoFs {
+    fn drop(&mut self) {
+        pr_info!("unloading\n");
+    }
+}
+
+/// The test harness's failure switch (`make check DINOFS_BREAK=splat`).
+mod selftest {
+    use crate::bindings;
+
+    /// Whether the module was loaded with `selftest_splat=1`.
+    pub(crate) fn splat_requested() -> bool {
+        // SAFETY: reads a module parameter; no preconditions.
+        unsafe { bindings::dinofs_selftest_splat() }
+    }
+
+    /// Emits one deliberate `WARNING:` with a backtrace.
+    pub(crate) fn warn() {
+        // SAFETY: `WARN()` from process context; no preconditions.
+        unsafe { bindings::dinofs_selftest_warn() }
+    }
+}
