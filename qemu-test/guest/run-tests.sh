@@ -29,7 +29,7 @@ plan=()
 if [ -n "$DINOFS_TESTS" ]; then
 	for want in $DINOFS_TESTS; do
 		want=${want%.sh}
-		f=$(ls "$T/$want.sh" "$T"/[0-9][0-9][0-9]-"$want".sh 2>/dev/null | head -1)
+		f=$(ls "$T/$want.sh" "$T"/[0-9][0-9][0-9]-"$want".sh "$T/$want"-*.sh 2>/dev/null | head -1)
 		[ -n "$f" ] || { echo "dinofs-test: no test named '$want'"; echo "FAIL $want no such test" >>$R/results; continue; }
 		plan+=("$f")
 	done
