@@ -17,7 +17,9 @@
     non_camel_case_types,
     non_snake_case,
     non_upper_case_globals,
-    unreachable_pub
+    unreachable_pub,
+    unsafe_op_in_unsafe_fn,
+    clippy::all
 )]
 
 pub(crate) use kernel::bindings::*;

@@ -6,9 +6,16 @@
 //! This is the crate root of the `dinofs.ko` module. The module is a
 //! composite of this Rust crate and `helpers.c` (see `Kbuild`):
 //!
-//! - `vfs`: the thin, `unsafe`-holding wrappers over the VFS;
-//! - `super_ops`: superblock setup, in safe Rust;
+//! - `vfs`: the thin, `unsafe`-holding wrappers over the VFS, buffer heads
+//!   and the mount API, and the callbacks the C operation tables point to;
+//! - `super_ops`: mount, statfs, sync, remount, unmount; the lock order;
+//! - `inode`: inode I/O, the block map, truncate and `inactivate()`;
+//! - `dir`: directory entries and the namespace operations;
+//! - `alloc`: block/inode/cluster allocation and the orphan list;
+//! - `format`: the on-disk format, shared with the userspace tools;
 //! - `bindings`: kernel bindings plus the module-local `dinofs_*` ones.
+//!
+//! Everything but `vfs` and `bindings` is safe Rust.
 //!
 //! Try it in the test VM (`make shell`):
 //!
@@ -24,7 +31,11 @@
 
 use kernel::prelude::*;
 
+mod alloc;
 mod bindings;
+mod dir;
+mod format;
+mod inode;
 mod super_ops;
 mod vfs;
 

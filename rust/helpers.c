@@ -1,16 +1,314 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dinofs C helpers: thin shims over inline/macro kernel APIs, the static
- * file_system_type, and module parameters. See helpers.h.
+ * operation tables and file_system_type, the inode slab cache, and module
+ * parameters. See helpers.h. No filesystem logic lives here: every
+ * dinofs-specific callback is a dinofs_rs_*() function in Rust.
  */
+#include <linux/blkdev.h>
 #include <linux/bug.h>
+#include <linux/buffer_head.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/fs_parser.h>
+#include <linux/kdev_t.h>
 #include <linux/module.h>
+#include <linux/mpage.h>
+#include <linux/namei.h>
+#include <linux/ratelimit.h>
+#include <linux/slab.h>
 #include "helpers.h"
 
 static bool selftest_splat;
 module_param(selftest_splat, bool, 0444);
 MODULE_PARM_DESC(selftest_splat,
 		 "Test-harness self-test: WARN once at load so 'make check' must fail (default: off)");
+
+/* --- the inode cache ------------------------------------------------------ */
+
+static struct kmem_cache *dinofs_inode_cachep;
+
+static void dinofs_inode_init_once(void *obj)
+{
+	struct dinofs_inode *di = obj;
+
+	mutex_init(&di->map_lock);
+	inode_init_once(&di->vfs_inode);
+}
+
+static struct inode *dinofs_alloc_inode(struct super_block *sb)
+{
+	struct dinofs_inode *di;
+
+	di = alloc_inode_sb(sb, dinofs_inode_cachep, GFP_KERNEL);
+	if (!di)
+		return NULL;
+	memset(di->map, 0, sizeof(di->map));
+	di->blocks = 0;
+	return &di->vfs_inode;
+}
+
+static void dinofs_free_inode(struct inode *inode)
+{
+	kmem_cache_free(dinofs_inode_cachep, dinofs_i(inode));
+}
+
+struct dinofs_inode *dinofs_i(struct inode *inode)
+{
+	return container_of(inode, struct dinofs_inode, vfs_inode);
+}
+
+void dinofs_map_lock(struct inode *inode)
+{
+	mutex_lock(&dinofs_i(inode)->map_lock);
+}
+
+void dinofs_map_unlock(struct inode *inode)
+{
+	mutex_unlock(&dinofs_i(inode)->map_lock);
+}
+
+/* --- operation tables ----------------------------------------------------- */
+
+static int dinofs_read_folio(struct file *file, struct folio *folio)
+{
+	return block_read_full_folio(folio, dinofs_rs_get_block);
+}
+
+static void dinofs_readahead(struct readahead_control *rac)
+{
+	mpage_readahead(rac, dinofs_rs_get_block);
+}
+
+static int dinofs_writepages(struct address_space *mapping,
+			     struct writeback_control *wbc)
+{
+	return mpage_writepages(mapping, wbc, dinofs_rs_get_block);
+}
+
+static void dinofs_write_failed(struct address_space *mapping, loff_t to)
+{
+	struct inode *inode = mapping->host;
+
+	/* Drop page cache past EOF that a failed write instantiated. */
+	if (to > inode->i_size)
+		truncate_pagecache(inode, inode->i_size);
+}
+
+static int dinofs_write_begin(struct file *file, struct address_space *mapping,
+			      loff_t pos, unsigned int len,
+			      struct folio **foliop, void **fsdata)
+{
+	int ret = block_write_begin(mapping, pos, len, foliop,
+				    dinofs_rs_get_block);
+
+	if (unlikely(ret))
+		dinofs_write_failed(mapping, pos + len);
+	return ret;
+}
+
+static sector_t dinofs_bmap(struct address_space *mapping, sector_t block)
+{
+	return generic_block_bmap(mapping, block, dinofs_rs_get_block);
+}
+
+static const struct address_space_operations dinofs_aops = {
+	.dirty_folio	  = block_dirty_folio,
+	.invalidate_folio = block_invalidate_folio,
+	.read_folio	  = dinofs_read_folio,
+	.readahead	  = dinofs_readahead,
+	.writepages	  = dinofs_writepages,
+	.write_begin	  = dinofs_write_begin,
+	.write_end	  = generic_write_end,
+	.bmap		  = dinofs_bmap,
+	.migrate_folio	  = buffer_migrate_folio,
+	.is_partially_uptodate = block_is_partially_uptodate,
+	.error_remove_folio = generic_error_remove_folio,
+};
+
+static const struct file_operations dinofs_file_fops = {
+	.llseek		= generic_file_llseek,
+	.read_iter	= generic_file_read_iter,
+	.write_iter	= generic_file_write_iter,
+	.mmap		= generic_file_mmap,
+	.open		= generic_file_open,
+	.fsync		= generic_file_fsync,
+	.splice_read	= filemap_splice_read,
+	.splice_write	= iter_file_splice_write,
+};
+
+static const struct inode_operations dinofs_file_iops = {
+	.setattr	= dinofs_rs_setattr,
+	.getattr	= simple_getattr,
+};
+
+static const struct file_operations dinofs_dir_fops = {
+	.llseek		= generic_file_llseek,
+	.read		= generic_read_dir,
+	.iterate_shared	= dinofs_rs_iterate_shared,
+	.fsync		= generic_file_fsync,
+};
+
+static const struct inode_operations dinofs_dir_iops = {
+	.lookup		= dinofs_rs_lookup,
+	.create		= dinofs_rs_create,
+	.link		= dinofs_rs_link,
+	.unlink		= dinofs_rs_unlink,
+	.symlink	= dinofs_rs_symlink,
+	.mkdir		= dinofs_rs_mkdir,
+	.rmdir		= dinofs_rs_rmdir,
+	.mknod		= dinofs_rs_mknod,
+	.rename		= dinofs_rs_rename,
+	.tmpfile	= dinofs_rs_tmpfile,
+	.setattr	= dinofs_rs_setattr,
+	.getattr	= simple_getattr,
+};
+
+static const struct inode_operations dinofs_symlink_iops = {
+	.get_link	= page_get_link,
+	.setattr	= dinofs_rs_setattr,
+	.getattr	= simple_getattr,
+};
+
+static const struct inode_operations dinofs_special_iops = {
+	.setattr	= dinofs_rs_setattr,
+	.getattr	= simple_getattr,
+};
+
+/* Installs the operation tables matching inode->i_mode. */
+void dinofs_set_inode_ops(struct inode *inode)
+{
+	switch (inode->i_mode & S_IFMT) {
+	case S_IFREG:
+		inode->i_op = &dinofs_file_iops;
+		inode->i_fop = &dinofs_file_fops;
+		inode->i_mapping->a_ops = &dinofs_aops;
+		break;
+	case S_IFDIR:
+		inode->i_op = &dinofs_dir_iops;
+		inode->i_fop = &dinofs_dir_fops;
+		inode->i_mapping->a_ops = &dinofs_aops;
+		break;
+	case S_IFLNK:
+		inode->i_op = &dinofs_symlink_iops;
+		inode_nohighmem(inode);
+		inode->i_mapping->a_ops = &dinofs_aops;
+		break;
+	default:
+		inode->i_op = &dinofs_special_iops;
+		init_special_inode(inode, inode->i_mode, inode->i_rdev);
+		break;
+	}
+}
+
+static const struct super_operations dinofs_super_ops = {
+	.alloc_inode	= dinofs_alloc_inode,
+	.free_inode	= dinofs_free_inode,
+	.write_inode	= dinofs_rs_write_inode,
+	.evict_inode	= dinofs_rs_evict_inode,
+	.put_super	= dinofs_rs_put_super,
+	.sync_fs	= dinofs_rs_sync_fs,
+	.statfs		= dinofs_rs_statfs,
+	.show_options	= dinofs_rs_show_options,
+};
+
+/* --- the mount API -------------------------------------------------------- */
+
+/* Mount options; the values are the u32 dinofs_fc_parse() hands to Rust. */
+enum { DINOFS_OPT_INODEGC, DINOFS_OPT_ERRORS };
+
+static const struct constant_table dinofs_param_inodegc[] = {
+	{ "deferred", 0 },
+	{ "sync",     1 },
+	{}
+};
+
+static const struct constant_table dinofs_param_errors[] = {
+	{ "continue",  0 },
+	{ "remount-ro", 1 },
+	{}
+};
+
+static const struct fs_parameter_spec dinofs_param_specs[] = {
+	fsparam_enum("inodegc", DINOFS_OPT_INODEGC, dinofs_param_inodegc),
+	fsparam_enum("errors", DINOFS_OPT_ERRORS, dinofs_param_errors),
+	{}
+};
+
+/*
+ * Parses one mount option against the table above. Returns the option
+ * index (>= 0) with its value in *result, or a negative errno (-ENOPARAM
+ * for unknown options, which the VFS turns into "Unknown parameter").
+ */
+int dinofs_fc_parse(struct fs_context *fc, struct fs_parameter *param,
+		    u32 *result)
+{
+	struct fs_parse_result res;
+	int opt = fs_parse(fc, dinofs_param_specs, param, &res);
+
+	if (opt >= 0)
+		*result = res.uint_32;
+	return opt;
+}
+
+static const struct fs_context_operations dinofs_context_ops = {
+	.parse_param	= dinofs_rs_parse_param,
+	.get_tree	= dinofs_rs_get_tree,
+	.reconfigure	= dinofs_rs_reconfigure,
+	.free		= dinofs_rs_free_fc,
+};
+
+int dinofs_fc_set_ops(struct fs_context *fc)
+{
+	fc->ops = &dinofs_context_ops;
+	return 0;
+}
+
+bool dinofs_fc_sb_rdonly(struct fs_context *fc)
+{
+	return fc->sb_flags & SB_RDONLY;
+}
+
+void dinofs_fc_set_private(struct fs_context *fc, void *data)
+{
+	fc->fs_private = data;
+}
+
+void *dinofs_fc_private(struct fs_context *fc)
+{
+	return fc->fs_private;
+}
+
+void dinofs_fc_error(struct fs_context *fc, const char *msg)
+{
+	errorfc(fc, "%s", msg);
+}
+
+/* Sets the superblock fields every dinofs mount has. */
+void dinofs_sb_setup(struct super_block *sb, u64 maxbytes)
+{
+	sb->s_op = &dinofs_super_ops;
+	sb->s_maxbytes = maxbytes;
+	sb->s_time_gran = 1;
+	sb->s_time_min = S64_MIN;
+	sb->s_time_max = S64_MAX;
+}
+
+bool dinofs_sb_rdonly(struct super_block *sb)
+{
+	return sb_rdonly(sb);
+}
+
+/* Size of the block device in 4 KiB blocks. */
+u64 dinofs_sb_dev_blocks(struct super_block *sb)
+{
+	return bdev_nr_bytes(sb->s_bdev) >> 12;
+}
+
+void dinofs_seq_puts(struct seq_file *m, const char *s)
+{
+	seq_puts(m, s);
+}
 
 /*
  * The filesystem type lives in static storage: it embeds the lockdep class
@@ -23,22 +321,207 @@ static struct file_system_type dinofs_fs_type = {
 	.init_fs_context = dinofs_rs_init_fs_context,
 	.kill_sb	 = kill_block_super,
 	.fs_flags	 = FS_REQUIRES_DEV,
+	.parameters	 = dinofs_param_specs,
 };
 MODULE_ALIAS_FS("dinofs");
 
 int dinofs_register_filesystem(void)
 {
-	return register_filesystem(&dinofs_fs_type);
+	int err;
+
+	dinofs_inode_cachep = kmem_cache_create("dinofs_inode",
+			sizeof(struct dinofs_inode), 0,
+			SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
+			dinofs_inode_init_once);
+	if (!dinofs_inode_cachep)
+		return -ENOMEM;
+	err = register_filesystem(&dinofs_fs_type);
+	if (err)
+		kmem_cache_destroy(dinofs_inode_cachep);
+	return err;
 }
 
 void dinofs_unregister_filesystem(void)
 {
 	unregister_filesystem(&dinofs_fs_type);
+	/* Inodes are freed after an RCU grace period (free_inode). */
+	rcu_barrier();
+	kmem_cache_destroy(dinofs_inode_cachep);
 }
 
-void dinofs_fc_error(struct fs_context *fc, const char *msg)
+/* --- inline helpers --------------------------------------------------------- */
+
+void dinofs_i_size_write(struct inode *inode, loff_t size)
 {
-	errorfc(fc, "%s", msg);
+	i_size_write(inode, size);
+}
+
+loff_t dinofs_i_size_read(const struct inode *inode)
+{
+	return i_size_read(inode);
+}
+
+struct timespec64 dinofs_inode_get_atime(struct inode *inode)
+{
+	return inode_get_atime(inode);
+}
+
+struct timespec64 dinofs_inode_get_mtime(struct inode *inode)
+{
+	return inode_get_mtime(inode);
+}
+
+struct timespec64 dinofs_inode_get_ctime(struct inode *inode)
+{
+	return inode_get_ctime(inode);
+}
+
+void dinofs_inode_set_times(struct inode *inode, s64 asec, u32 ansec, s64 msec,
+			    u32 mnsec, s64 csec, u32 cnsec)
+{
+	inode_set_atime(inode, asec, ansec);
+	inode_set_mtime(inode, msec, mnsec);
+	inode_set_ctime(inode, csec, cnsec);
+}
+
+void dinofs_inode_touch_ctime(struct inode *inode)
+{
+	inode_set_ctime_current(inode);
+}
+
+void dinofs_inode_touch_mctime(struct inode *inode)
+{
+	inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
+}
+
+uid_t dinofs_i_uid_read(const struct inode *inode)
+{
+	return i_uid_read(inode);
+}
+
+gid_t dinofs_i_gid_read(const struct inode *inode)
+{
+	return i_gid_read(inode);
+}
+
+void dinofs_i_uid_write(struct inode *inode, uid_t uid)
+{
+	i_uid_write(inode, uid);
+}
+
+void dinofs_i_gid_write(struct inode *inode, gid_t gid)
+{
+	i_gid_write(inode, gid);
+}
+
+unsigned int dinofs_inode_nlink(const struct inode *inode)
+{
+	return inode->i_nlink;
+}
+
+void dinofs_mark_inode_dirty(struct inode *inode)
+{
+	mark_inode_dirty(inode);
+}
+
+const u8 *dinofs_dentry_name(const struct dentry *dentry, u32 *len)
+{
+	*len = dentry->d_name.len;
+	return dentry->d_name.name;
+}
+
+struct inode *dinofs_d_inode(const struct dentry *dentry)
+{
+	return d_inode(dentry);
+}
+
+u32 dinofs_encode_dev(dev_t dev)
+{
+	return new_encode_dev(dev);
+}
+
+dev_t dinofs_decode_dev(u32 dev)
+{
+	return new_decode_dev(dev);
+}
+
+struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block)
+{
+	return sb_bread(sb, block);
+}
+
+/* A buffer for a block about to be overwritten whole: zeroed, uptodate. */
+struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block)
+{
+	struct buffer_head *bh = sb_getblk(sb, block);
+
+	if (!bh)
+		return NULL;
+	lock_buffer(bh);
+	memset(bh->b_data, 0, bh->b_size);
+	set_buffer_uptodate(bh);
+	unlock_buffer(bh);
+	return bh;
+}
+
+void dinofs_brelse(struct buffer_head *bh)
+{
+	brelse(bh);
+}
+
+void *dinofs_bh_data(struct buffer_head *bh)
+{
+	return bh->b_data;
+}
+
+void dinofs_lock_buffer(struct buffer_head *bh)
+{
+	lock_buffer(bh);
+}
+
+void dinofs_unlock_buffer(struct buffer_head *bh)
+{
+	unlock_buffer(bh);
+}
+
+void dinofs_map_bh(struct buffer_head *bh, struct super_block *sb, u64 block)
+{
+	map_bh(bh, sb, block);
+}
+
+void dinofs_set_buffer_new(struct buffer_head *bh)
+{
+	set_buffer_new(bh);
+}
+
+bool dinofs_buffer_mapped(struct buffer_head *bh)
+{
+	return buffer_mapped(bh);
+}
+
+int dinofs_finish_open_simple(struct file *file)
+{
+	return finish_open_simple(file, 0);
+}
+
+int dinofs_block_truncate_page(struct inode *inode, loff_t size)
+{
+	return block_truncate_page(inode->i_mapping, size, dinofs_rs_get_block);
+}
+
+bool dinofs_dir_emit(struct dir_context *ctx, const u8 *name, int len, u64 ino,
+		     unsigned int type)
+{
+	return dir_emit(ctx, name, len, ino, type);
+}
+
+void dinofs_corrupt(struct super_block *sb, const char *what, u64 where)
+{
+	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 10);
+
+	if (__ratelimit(&rs))
+		pr_err("dinofs: %s: corrupt %s at %llu; run fsck.dinofs\n",
+		       sb->s_id, what, where);
 }
 
 bool dinofs_selftest_splat(void)

@@ -1,21 +1,264 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Superblock setup for dinofs.
+//! Superblock operations: mount, statfs, sync, remount, unmount.
 //!
-//! The on-disk format and the read-write filesystem arrive with the
-//! filesystem-core issue; until then every mount is refused with a clear
-//! message after the VFS has opened (and validated) the block device.
+//! # Lock order
+//!
+//! To avoid deadlocks, locks are taken in this order:
+//!
+//! 1. VFS `i_rwsem` of directories, then of the inodes they contain (the VFS
+//!    takes these before calling dinofs);
+//! 2. `dinofs_inode.map_lock` of one inode (block map changes);
+//! 3. [`DinoSb::alloc`], the allocator mutex (bitmaps, cluster map,
+//!    counters, orphan list);
+//! 4. one buffer lock ([`Buffer::read`]/[`Buffer::modify`]), never two at
+//!    once.
+//!
+//! Nothing that holds 2 or 3 allocates memory with `__GFP_FS`: buffer heads
+//! are allocated `GFP_NOFS` by the buffer cache, and dinofs itself allocates
+//! nothing on those paths, so memory reclaim can never recurse into dinofs
+//! while one of its locks is held.
+//!
+//! [`Buffer::read`]: crate::vfs::Buffer::read
+//! [`Buffer::modify`]: crate::vfs::Buffer::modify
 
-use crate::vfs::{FsContext, SuperBlock};
-use kernel::c_str;
+use crate::format::{self, FormatError, Geometry, Superblock};
+use crate::vfs::{self, FsContext, SuperBlock};
 use kernel::prelude::*;
+use kernel::str::CStr;
+use kernel::sync::Mutex;
+use kernel::types::ARef;
+use kernel::{c_str, new_mutex};
 
-/// Reads and validates the on-disk superblock and sets up the mount.
-pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result {
-    pr_err!(
-        "{}: mounting is not implemented yet (no on-disk format in this build)\n",
-        sb.id()
-    );
-    fc.error(c_str!("mounting is not implemented yet"));
-    Err(EINVAL)
+/// Mount options (`-o inodegc=deferred|sync,errors=continue|remount-ro`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct MountOptions {
+    /// `inodegc=sync`: inactivate at the final iput instead of deferring.
+    pub(crate) inodegc_sync: bool,
+    /// `errors=remount-ro`.
+    pub(crate) errors_remount_ro: bool,
+}
+
+/// Option indices, in the order of `dinofs_param_specs` in `helpers.c`.
+const OPT_INODEGC: u32 = 0;
+const OPT_ERRORS: u32 = 1;
+
+/// Applies one parsed option (`opt`, `value` from the C parameter table).
+pub(crate) fn parse_option(opts: &mut MountOptions, opt: u32, value: u32) -> Result {
+    match opt {
+        OPT_INODEGC => opts.inodegc_sync = value == 1,
+        OPT_ERRORS => opts.errors_remount_ro = value == 1,
+        _ => return Err(EINVAL),
+    }
+    Ok(())
+}
+
+/// The allocator's state: everything the superblock counts, kept in memory
+/// while mounted and written to block 0 by `sync_fs` and at unmount.
+pub(crate) struct AllocState {
+    /// Free blocks.
+    pub(crate) free_blocks: u64,
+    /// Allocated inode clusters.
+    pub(crate) clusters: u32,
+    /// Free inode slots in allocated clusters.
+    pub(crate) free_inodes: u32,
+    /// First inode of the orphan list, or 0.
+    pub(crate) orphan_head: u32,
+    /// Next inode generation number.
+    pub(crate) next_generation: u32,
+    /// Where the next block search starts.
+    pub(crate) block_hint: u64,
+    /// Where the next search for a cluster with a free slot starts.
+    pub(crate) cluster_hint: u64,
+}
+
+/// Per-mount dinofs state (`sb->s_fs_info`).
+#[pin_data]
+pub(crate) struct DinoSb {
+    /// The superblock as read at mount (immutable fields: geometry, root,
+    /// uuid, label); counters live in [`Self::alloc`].
+    pub(crate) disk: Superblock,
+    /// Where the metadata regions are.
+    pub(crate) geo: Geometry,
+    /// Mount options.
+    pub(crate) opts: MountOptions,
+    /// The allocator: bitmaps, cluster map, counters, orphan list.
+    #[pin]
+    pub(crate) alloc: Mutex<AllocState>,
+}
+
+/// Reads and validates the superblock and sets up the per-mount state.
+pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<DinoSb>>> {
+    let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
+    let disk = buf.read(|b| Superblock::decode(b, vfs::crc32c));
+    let disk = match disk {
+        Ok(d) => d,
+        Err(FormatError::BadMagic) => {
+            pr_err!("{}: not a dinofs filesystem (bad magic)\n", sb.id());
+            fc.error(c_str!("not a dinofs filesystem (bad magic)"));
+            return Err(EINVAL);
+        }
+        Err(FormatError::BadVersion(v)) => {
+            pr_err!("{}: unsupported on-disk format version {}\n", sb.id(), v);
+            fc.error(c_str!("unsupported on-disk format version"));
+            return Err(EINVAL);
+        }
+        Err(FormatError::BadFeatures(f)) => {
+            pr_err!("{}: unknown feature flags {:#x}\n", sb.id(), f);
+            fc.error(c_str!("unknown feature flags"));
+            return Err(EINVAL);
+        }
+        Err(e) => {
+            pr_err!("{}: corrupt superblock ({:?}); run fsck.dinofs\n", sb.id(), e);
+            fc.error(c_str!("corrupt superblock"));
+            return Err(Error::from_errno(-(crate::bindings::EUCLEAN as i32)));
+        }
+    };
+    let geo = disk.geometry().ok_or(EINVAL)?;
+    let dev_blocks = sb.device_blocks();
+    if disk.blocks > dev_blocks {
+        pr_err!(
+            "{}: filesystem has {} blocks but the device only {}\n",
+            sb.id(),
+            disk.blocks,
+            dev_blocks
+        );
+        fc.error(c_str!("filesystem is larger than the device"));
+        return Err(EINVAL);
+    }
+    if disk.state != format::STATE_CLEAN {
+        pr_warn!("{}: was not cleanly unmounted; run fsck.dinofs\n", sb.id());
+    }
+    let opts = *fc.options();
+    let info = KBox::pin_init(
+        try_pin_init!(DinoSb {
+            disk,
+            geo,
+            opts,
+            alloc <- new_mutex!(AllocState {
+                free_blocks: disk.free_blocks,
+                clusters: disk.clusters,
+                free_inodes: disk.free_inodes,
+                orphan_head: disk.orphan_head,
+                next_generation: disk.next_generation,
+                block_hint: geo.data_start as u64,
+                cluster_hint: geo.data_start as u64,
+            }),
+        }),
+        GFP_KERNEL,
+    )?;
+    if !fc.rdonly() {
+        write_super(sb, &info, format::STATE_DIRTY, true)?;
+    }
+    Ok(info)
+}
+
+/// Reads the root directory inode (after `s_fs_info` is set).
+pub(crate) fn root_inode(sb: &SuperBlock) -> Result<ARef<vfs::Inode>> {
+    let root = crate::inode::iget(sb, sb.info().disk.root_ino)?;
+    if root.mode() & format::S_IFMT != format::S_IFDIR {
+        return Err(sb.corrupt(c_str!("root inode (not a directory)"), root.ino() as u64));
+    }
+    Ok(root)
+}
+
+/// Encodes the in-memory counters into block 0 with `state` and, if `wait`,
+/// writes it synchronously.
+fn write_super(sb: &SuperBlock, info: &DinoSb, state: u32, wait: bool) -> Result {
+    let mut disk = info.disk;
+    {
+        let st = info.alloc.lock();
+        disk.free_blocks = st.free_blocks;
+        disk.clusters = st.clusters;
+        disk.free_inodes = st.free_inodes;
+        disk.orphan_head = st.orphan_head;
+        disk.next_generation = st.next_generation;
+        disk.state = state;
+        let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
+        buf.modify(|b| disk.encode(b, vfs::crc32c));
+        drop(st);
+        if wait {
+            buf.sync()?;
+        }
+    }
+    Ok(())
+}
+
+/// `statfs` numbers.
+pub(crate) struct StatFs {
+    pub(crate) blocks: u64,
+    pub(crate) bfree: u64,
+    pub(crate) files: u64,
+    pub(crate) ffree: u64,
+    pub(crate) fsid: [i32; 2],
+}
+
+/// Reports space and inode counts. Never blocks on anything but the
+/// allocator mutex (held only for short, non-blocking-I/O sections).
+pub(crate) fn statfs(sb: &SuperBlock) -> StatFs {
+    let info = sb.info();
+    let st = info.alloc.lock();
+    let mut disk = info.disk;
+    disk.free_blocks = st.free_blocks;
+    disk.clusters = st.clusters;
+    disk.free_inodes = st.free_inodes;
+    let u = &info.disk.uuid;
+    let word = |i: usize| i32::from_le_bytes([u[i], u[i + 1], u[i + 2], u[i + 3]]);
+    StatFs {
+        blocks: disk.blocks,
+        bfree: st.free_blocks,
+        files: disk.total_inodes(),
+        ffree: disk.available_inodes(),
+        fsid: [word(0) ^ word(8), word(4) ^ word(12)],
+    }
+}
+
+/// `sync_fs`: writes the superblock's counters (the state stays DIRTY while
+/// mounted read-write). The VFS writes back inodes before and the block
+/// device's buffers after this.
+pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
+    if sb.rdonly() {
+        return Ok(());
+    }
+    write_super(sb, sb.info(), format::STATE_DIRTY, wait)
+}
+
+/// Remount: read-only <-> read-write. Mount options other than `ro`/`rw`
+/// cannot change on remount.
+pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
+    let info = sb.info();
+    if *fc.options() != info.opts {
+        fc.error(c_str!("inodegc= and errors= cannot be changed by remount"));
+        return Err(EINVAL);
+    }
+    match (sb.rdonly(), fc.rdonly()) {
+        (false, true) => {
+            write_super(sb, info, format::STATE_CLEAN, true)?;
+            sb.sync_blockdev()
+        }
+        (true, false) => write_super(sb, info, format::STATE_DIRTY, true),
+        _ => Ok(()),
+    }
+}
+
+/// Unmount: every inode is gone; write the counters and the clean state.
+pub(crate) fn put_super(sb: &SuperBlock) {
+    if sb.rdonly() {
+        return;
+    }
+    let r = write_super(sb, sb.info(), format::STATE_CLEAN, true).and_then(|_| sb.sync_blockdev());
+    if let Err(e) = r {
+        pr_err!("{}: writing the superblock at unmount failed: {:?}\n", sb.id(), e);
+    }
+}
+
+/// The options `/proc/mounts` shows (beyond `ro`/`rw`).
+pub(crate) fn shown_options(sb: &SuperBlock) -> impl Iterator<Item = &'static CStr> {
+    let o = sb.info().opts;
+    [
+        o.inodegc_sync.then_some(c_str!(",inodegc=sync")),
+        o.errors_remount_ro.then_some(c_str!(",errors=remount-ro")),
+    ]
+    .into_iter()
+    .flatten()
 }

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Space and inode allocation: the block bitmap, the inode-cluster map, the
+//! superblock counters and the on-disk orphan list.
+//!
+//! Every function here takes the locked [`AllocState`] (the allocator mutex
+//! in [`DinoSb`](crate::super_ops::DinoSb)), so the bitmaps, the counters and
+//! the orphan list only change together and under one lock. Bitmap and
+//! cluster blocks are verified against their checksums on every use and
+//! resealed after every change; a mismatch is `-EUCLEAN`, never a guess.
+//!
+//! Inode clusters (seed 003, XFS inode chunks): a cluster block is allocated
+//! from free space when no allocated cluster has a free slot, and returned to
+//! free space as soon as its last inode is freed.
+
+use crate::format::{self, Block, INODES_PER_CLUSTER, INODE_SIZE};
+use crate::super_ops::AllocState;
+use crate::vfs::{self, SuperBlock};
+use kernel::c_str;
+use kernel::prelude::*;
+
+/// Which of the two bitmaps.
+#[derive(Clone, Copy)]
+enum Map {
+    Blocks,
+    Clusters,
+}
+
+fn map_start(sb: &SuperBlock, map: Map) -> u32 {
+    let geo = &sb.info().geo;
+    match map {
+        Map::Blocks => geo.bitmap_start,
+        Map::Clusters => geo.clustermap_start,
+    }
+}
+
+/// Reads the bitmap block holding `block`'s bit, verified.
+fn bitmap_buffer(sb: &SuperBlock, map: Map, block: u64) -> Result<(vfs::Buffer, usize)> {
+    let (idx, bit) = format::bitmap_pos(block);
+    let buf = sb.bread(map_start(sb, map) + idx)?;
+    if buf.read(|b| format::verify_block(b, vfs::crc32c)).is_err() {
+        return Err(sb.corrupt(c_str!("bitmap block (checksum)"), buf.block() as u64));
+    }
+    Ok((buf, bit))
+}
+
+/// Sets or clears one bit; returns its previous value.
+fn assign_bit(sb: &SuperBlock, map: Map, block: u64, value: bool) -> Result<bool> {
+    let (buf, bit) = bitmap_buffer(sb, map, block)?;
+    Ok(buf.modify(|b| {
+        let old = format::bit_test(b, bit);
+        format::bit_assign(b, bit, value);
+        format::seal_block(b, vfs::crc32c);
+        old
+    }))
+}
+
+/// Tests one bit.
+pub(crate) fn test_bit_cluster(sb: &SuperBlock, block: u64) -> Result<bool> {
+    let (buf, bit) = bitmap_buffer(sb, Map::Clusters, block)?;
+    Ok(buf.read(|b| format::bit_test(b, bit)))
+}
+
+/// Finds the first clear (or set, for `want == true`) bit at or after
+/// `from` in `map`, below the filesystem size, wrapping around once.
+fn find_bit(sb: &SuperBlock, map: Map, from: u64, want: bool) -> Result<Option<u64>> {
+    let geo = sb.info().geo;
+    let total = geo.blocks;
+    let per = format::BITS_PER_BITMAP_BLOCK;
+    let start = if from >= total { 0 } else { from };
+    let mut done = 0u64;
+    let mut pos = start;
+    while done < total {
+        let (buf, bit) = bitmap_buffer(sb, map, pos)?;
+        let base = pos - bit as u64;
+        let limit = core::cmp::min(per, total - base) as usize;
+        let found = buf.read(|b| (bit..limit).find(|&i| format::bit_test(b, i) == want));
+        if let Some(i) = found {
+            return Ok(Some(base + i as u64));
+        }
+        done += (limit - bit) as u64;
+        pos = base + limit as u64;
+        if pos >= total {
+            pos = 0;
+        }
+    }
+    Ok(None)
+}
+
+/// Allocates one block, preferring `goal` or the next free one after it.
+pub(crate) fn alloc_block(sb: &SuperBlock, st: &mut AllocState, goal: u64) -> Result<u32> {
+    if st.free_blocks == 0 {
+        return Err(ENOSPC);
+    }
+    let geo = sb.info().geo;
+    let from = if goal >= geo.data_start as u64 { goal } else { st.block_hint };
+    let block = find_bit(sb, Map::Blocks, from, false)?.ok_or(ENOSPC)?;
+    if block < geo.data_start as u64 {
+        // Metadata blocks are always marked in use; a clear bit is corruption.
+        return Err(sb.corrupt(c_str!("block bitmap (metadata block free)"), block));
+    }
+    if assign_bit(sb, Map::Blocks, block, true)? {
+        return Err(sb.corrupt(c_str!("block bitmap (changed under the allocator)"), block));
+    }
+    st.free_blocks -= 1;
+    st.block_hint = block + 1;
+    Ok(block as u32)
+}
+
+/// Frees one block.
+pub(crate) fn free_block(sb: &SuperBlock, st: &mut AllocState, block: u32) -> Result {
+    let geo = sb.info().geo;
+    if (block as u64) < geo.data_start as u64 || block as u64 >= geo.blocks {
+        return Err(sb.corrupt(c_str!("block pointer (out of range)"), block as u64));
+    }
+    if !assign_bit(sb, Map::Blocks, block as u64, false)? {
+        return Err(sb.corrupt(c_str!("block bitmap (freeing a free block)"), block as u64));
+    }
+    st.free_blocks += 1;
+    Ok(())
+}
+
+/// Whether slot `slot` of a cluster block is free (all zeroes).
+fn slot_free(b: &Block, slot: u32) -> bool {
+    let off = slot as usize * INODE_SIZE;
+    b[off..off + INODE_SIZE].iter().all(|&x| x == 0)
+}
+
+/// Allocates an inode number and writes `initial` into its slot, which
+/// reserves it. Allocates a new cluster when no allocated one has room.
+pub(crate) fn alloc_inode(sb: &SuperBlock, st: &mut AllocState, initial: &format::Inode) -> Result<u32> {
+    if st.free_inodes == 0 {
+        let block = alloc_block(sb, st, st.block_hint)?;
+        let buf = sb.getblk_zero(block)?;
+        buf.modify(|_| ());
+        if assign_bit(sb, Map::Clusters, block as u64, true)? {
+            return Err(sb.corrupt(c_str!("cluster map (new cluster already mapped)"), block as u64));
+        }
+        st.clusters += 1;
+        st.free_inodes += INODES_PER_CLUSTER;
+        st.cluster_hint = block as u64;
+    }
+    // Find a cluster with a free slot, starting at the hint.
+    let mut from = st.cluster_hint;
+    let mut scanned = 0u32;
+    while scanned <= st.clusters {
+        let Some(cluster) = find_bit(sb, Map::Clusters, from, true)? else {
+            break;
+        };
+        let buf = sb.bread(cluster as u32)?;
+        let ino = buf.modify(|b| {
+            let slot = (0..INODES_PER_CLUSTER).find(|&s| slot_free(b, s))?;
+            let ino = format::make_ino(cluster as u32, slot);
+            initial.encode(b, ino, vfs::crc32c);
+            Some(ino)
+        });
+        if let Some(ino) = ino {
+            st.free_inodes -= 1;
+            st.cluster_hint = cluster;
+            return Ok(ino);
+        }
+        scanned += 1;
+        from = cluster + 1;
+    }
+    // The counter promised a free slot that no cluster has.
+    Err(sb.corrupt(c_str!("inode counters (no free slot)"), st.free_inodes as u64))
+}
+
+/// Frees inode `ino`'s slot, and its cluster if that was the last inode in
+/// use there.
+pub(crate) fn free_inode(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Result {
+    let cluster = format::ino_cluster(ino);
+    let buf = sb.bread(cluster)?;
+    let empty = buf.modify(|b| {
+        format::Inode::clear(b, ino);
+        (0..INODES_PER_CLUSTER).all(|s| slot_free(b, s))
+    });
+    st.free_inodes += 1;
+    if empty {
+        // Return the whole cluster to free space (XFS: xfs_ifree_cluster).
+        // No in-memory inode can still refer to it: every slot is free, and
+        // a slot is freed only when its inode is being evicted.
+        drop(buf);
+        if !assign_bit(sb, Map::Clusters, cluster as u64, false)? {
+            return Err(sb.corrupt(c_str!("cluster map (freeing an unmapped cluster)"), cluster as u64));
+        }
+        free_block(sb, st, cluster)?;
+        st.clusters -= 1;
+        st.free_inodes -= INODES_PER_CLUSTER;
+    }
+    Ok(())
+}
+
+/// Reads, changes and rewrites one on-disk inode in place.
+pub(crate) fn update_disk_inode(
+    sb: &SuperBlock,
+    ino: u32,
+    f: impl FnOnce(&mut format::Inode),
+) -> Result {
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(format::ino_cluster(ino))?;
+    let ok = buf.modify(|b| match format::Inode::decode(b, ino, blocks, vfs::crc32c) {
+        Ok(Some(mut d)) => {
+            f(&mut d);
+            d.encode(b, ino, vfs::crc32c);
+            true
+        }
+        _ => false,
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(sb.corrupt(c_str!("inode (orphan list update)"), ino as u64))
+    }
+}
+
+/// Puts inode `ino` (nlink just dropped to 0) at the head of the orphan
+/// list, so its space is reclaimed even if the system crashes before the
+/// last close.
+pub(crate) fn orphan_add(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Result {
+    let head = st.orphan_head;
+    if head == ino {
+        return Ok(());
+    }
+    update_disk_inode(sb, ino, |d| {
+        d.orphan_next = head;
+        d.orphan_prev = format::NULL;
+    })?;
+    if head != format::NULL {
+        update_disk_inode(sb, head, |d| d.orphan_prev = ino)?;
+    }
+    st.orphan_head = ino;
+    Ok(())
+}
+
+/// Removes inode `ino` from the orphan list (inactivation is done with it,
+/// or a link brought it back).
+pub(crate) fn orphan_remove(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Result {
+    let mut links = (format::NULL, format::NULL);
+    update_disk_inode(sb, ino, |d| {
+        links = (d.orphan_prev, d.orphan_next);
+        d.orphan_prev = format::NULL;
+        d.orphan_next = format::NULL;
+    })?;
+    let (prev, next) = links;
+    if prev == format::NULL {
+        if st.orphan_head != ino {
+            // Not on the list at all.
+            return Ok(());
+        }
+        st.orphan_head = next;
+    } else {
+        update_disk_inode(sb, prev, |d| d.orphan_next = next)?;
+    }
+    if next != format::NULL {
+        update_disk_inode(sb, next, |d| d.orphan_prev = prev)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Inodes: reading and writing them, the block map, truncate and
+//! inactivation.
+//!
+//! [`inactivate`] is the single path that tears an unlinked inode down on
+//! disk: it frees every block, removes the inode from the orphan list, and
+//! frees its slot (and its cluster when that was the last inode in it). It
+//! runs from `evict_inode` today; the deferred-inactivation engine moves the
+//! call to a per-CPU worker without changing what it does.
+
+use crate::alloc;
+use crate::format::{self, BlockPath, PTRS_PER_BLOCK};
+use crate::super_ops::AllocState;
+use crate::vfs::{self, Iget, Inode, MapGuard, NewInode, SuperBlock};
+use kernel::c_str;
+use kernel::prelude::*;
+use kernel::types::ARef;
+
+/// Index of the single/double/triple indirect pointer in the inode map.
+const IND: usize = format::DIRECT_BLOCKS;
+
+/// Reads inode `ino`, from the inode cache or from disk.
+pub(crate) fn iget(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
+    let blocks = sb.info().geo.blocks;
+    if !format::ino_is_valid(ino, blocks) || !alloc::test_bit_cluster(sb, format::ino_cluster(ino) as u64)? {
+        return Err(sb.corrupt(c_str!("inode number"), ino as u64));
+    }
+    let new = match sb.iget_locked(ino)? {
+        Iget::Cached(inode) => return Ok(inode),
+        Iget::New(new) => new,
+    };
+    let buf = sb.bread(format::ino_cluster(ino))?;
+    let disk = buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c));
+    match disk {
+        Ok(Some(d)) => {
+            new.inode().load(&d);
+            Ok(new.publish())
+        }
+        // A directory entry naming a free slot, or a bad inode: corruption.
+        Ok(None) => Err(sb.corrupt(c_str!("inode (free slot in use)"), ino as u64)),
+        Err(_) => Err(sb.corrupt(c_str!("inode"), ino as u64)),
+    }
+}
+
+/// Builds the on-disk form of an in-memory inode.
+fn to_disk(inode: &Inode, map: &MapGuard<'_>) -> format::Inode {
+    let (uid, gid) = inode.owner();
+    let (atime, mtime, ctime) = inode.times();
+    let ptrs = map.ptrs();
+    let mut direct = [0u32; format::DIRECT_BLOCKS];
+    direct.copy_from_slice(&ptrs[..IND]);
+    format::Inode {
+        mode: inode.mode(),
+        nlink: inode.nlink(),
+        uid,
+        gid,
+        size: inode.size(),
+        blocks: map.blocks(),
+        generation: inode.generation(),
+        atime,
+        mtime,
+        ctime,
+        rdev: inode.rdev(),
+        orphan_next: 0,
+        orphan_prev: 0,
+        direct,
+        indirect: ptrs[IND],
+        dindirect: ptrs[IND + 1],
+        tindirect: ptrs[IND + 2],
+    }
+}
+
+/// `write_inode`: encodes the inode into its cluster block. The orphan-list
+/// links are owned by the allocator (they live only on disk) and are kept.
+pub(crate) fn write_inode(inode: &Inode, sync: bool) -> Result {
+    let sb = inode.sb();
+    if sb.rdonly() || inode.is_bad() {
+        return Ok(());
+    }
+    let ino = inode.ino();
+    let blocks = sb.info().geo.blocks;
+    let map = inode.lock_map();
+    let mut disk = to_disk(inode, &map);
+    let buf = sb.bread(format::ino_cluster(ino))?;
+    buf.modify(|b| {
+        if let Ok(Some(old)) = format::Inode::decode(b, ino, blocks, vfs::crc32c) {
+            disk.orphan_next = old.orphan_next;
+            disk.orphan_prev = old.orphan_prev;
+        }
+        disk.encode(b, ino, vfs::crc32c);
+    });
+    drop(map);
+    if sync {
+        buf.sync()?;
+    }
+    Ok(())
+}
+
+/// Reads pointer `idx` of indirect block `block`, verifying the block.
+fn read_ptr(sb: &SuperBlock, block: u32, idx: u32) -> Result<u32> {
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(block)?;
+    match buf.read(|b| format::indirect_verify(b, blocks, vfs::crc32c).map(|_| format::indirect_get(b, idx))) {
+        Ok(p) => Ok(p),
+        Err(_) => Err(sb.corrupt(c_str!("indirect block"), block as u64)),
+    }
+}
+
+/// Sets pointer `idx` of indirect block `block` and reseals it.
+fn write_ptr(inode: &Inode, block: u32, idx: u32, ptr: u32) -> Result {
+    let buf = inode.sb().bread(block)?;
+    buf.modify(|b| {
+        format::indirect_set(b, idx, ptr);
+        format::seal_block(b, vfs::crc32c);
+    });
+    buf.attach_to(inode);
+    Ok(())
+}
+
+/// Allocates a block for `inode`'s map: a data block, or a zeroed, sealed
+/// indirect block.
+fn new_block(inode: &Inode, map: &mut MapGuard<'_>, goal: u64, indirect: bool) -> Result<u32> {
+    let sb = inode.sb();
+    let block = {
+        let mut st = sb.info().alloc.lock();
+        alloc::alloc_block(sb, &mut st, goal)?
+    };
+    if indirect {
+        let buf = sb.getblk_zero(block)?;
+        buf.modify(|b| format::seal_block(b, vfs::crc32c));
+        buf.attach_to(inode);
+    }
+    let n = map.blocks() + 1;
+    map.set_blocks(n);
+    Ok(block)
+}
+
+/// Maps file block `iblock` of `inode` to a disk block, allocating it (and
+/// any indirect blocks on the way) if `create`. Returns the block and
+/// whether it is new, or `None` for a hole when not creating.
+pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
+    let Some(path) = format::block_path(iblock) else {
+        return if create { Err(EFBIG) } else { Ok(None) };
+    };
+    let (top, idx): (usize, &[u32]) = match &path {
+        BlockPath::Direct(i) => (*i, &[]),
+        BlockPath::Indirect(a) => (IND, core::slice::from_ref(a)),
+        BlockPath::DoubleIndirect(a, b) => (IND + 1, &[*a, *b][..]),
+        BlockPath::TripleIndirect(a, b, c) => (IND + 2, &[*a, *b, *c][..]),
+    };
+    // `idx` borrows temporaries above for the double/triple cases; copy it.
+    let mut indices = [0u32; 3];
+    let depth = idx.len();
+    indices[..depth].copy_from_slice(idx);
+
+    let mut map = inode.lock_map();
+    let goal = map.ptrs()[0] as u64 + iblock;
+    let mut ptr = map.ptrs()[top];
+    let mut new = false;
+    if ptr == format::NULL {
+        if !create {
+            return Ok(None);
+        }
+        ptr = new_block(inode, &mut map, goal, depth > 0)?;
+        map.set_ptr(top, ptr);
+        inode.mark_dirty();
+        new = depth == 0;
+    }
+    // Walk down the indirect levels.
+    let mut parent = ptr;
+    for (level, &i) in indices[..depth].iter().enumerate() {
+        let mut child = read_ptr(inode.sb(), parent, i)?;
+        if child == format::NULL {
+            if !create {
+                return Ok(None);
+            }
+            let leaf = level + 1 == depth;
+            child = new_block(inode, &mut map, goal, !leaf)?;
+            write_ptr(inode, parent, i, child)?;
+            inode.mark_dirty();
+            new = leaf;
+        }
+        parent = child;
+    }
+    Ok(Some((parent, new)))
+}
+
+/// Frees the blocks of the subtree rooted at indirect block `block`
+/// (`level` 1 = points at data) that map file blocks `>= from`; `base` is
+/// the first file block the subtree maps. Returns the number of blocks
+/// freed and whether the indirect block itself is now empty (and freed).
+fn free_subtree(
+    inode: &Inode,
+    st: &mut AllocState,
+    block: u32,
+    level: u32,
+    base: u64,
+    from: u64,
+) -> Result<(u32, bool)> {
+    let sb = inode.sb();
+    let span = PTRS_PER_BLOCK.pow(level - 1);
+    let mut freed = 0;
+    let mut remaining = false;
+    // Work through the pointers in chunks, never holding the indirect
+    // block's lock while freeing (one buffer lock at a time).
+    const CHUNK: u32 = 64;
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(block)?;
+    if buf.read(|b| format::indirect_verify(b, blocks, vfs::crc32c)).is_err() {
+        return Err(sb.corrupt(c_str!("indirect block"), block as u64));
+    }
+    let mut start = 0u32;
+    while (start as u64) < PTRS_PER_BLOCK {
+        let end = core::cmp::min(start + CHUNK, PTRS_PER_BLOCK as u32);
+        let mut ptrs = [0u32; CHUNK as usize];
+        buf.read(|b| {
+            for i in start..end {
+                ptrs[(i - start) as usize] = format::indirect_get(b, i);
+            }
+        });
+        let mut cleared = [false; CHUNK as usize];
+        for i in start..end {
+            let p = ptrs[(i - start) as usize];
+            if p == format::NULL {
+                continue;
+            }
+            let child_base = base + i as u64 * span;
+            if child_base + span <= from {
+                remaining = true;
+                continue;
+            }
+            if level == 1 {
+                alloc::free_block(sb, st, p)?;
+                freed += 1;
+                cleared[(i - start) as usize] = true;
+            } else {
+                let (n, empty) = free_subtree(inode, st, p, level - 1, child_base, from)?;
+                freed += n;
+                if empty {
+                    cleared[(i - start) as usize] = true;
+                } else {
+                    remaining = true;
+                }
+            }
+        }
+        if cleared.iter().any(|&c| c) {
+            buf.modify(|b| {
+                for i in start..end {
+                    if cleared[(i - start) as usize] {
+                        format::indirect_set(b, i, format::NULL);
+                    }
+                }
+                format::seal_block(b, vfs::crc32c);
+            });
+            buf.attach_to(inode);
+        }
+        start = end;
+    }
+    if !remaining {
+        drop(buf);
+        alloc::free_block(sb, st, block)?;
+        freed += 1;
+    }
+    Ok((freed, !remaining))
+}
+
+/// Frees every block mapping file blocks `>= from` (data and any indirect
+/// block left empty). Called with the map locked.
+fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64) -> Result {
+    let sb = inode.sb();
+    let mut st = sb.info().alloc.lock();
+    let mut freed = 0u32;
+    let ptrs = map.ptrs();
+    let mut result = Ok(());
+    for (i, &p) in ptrs[..IND].iter().enumerate() {
+        if p != format::NULL && i as u64 >= from {
+            match alloc::free_block(sb, &mut st, p) {
+                Ok(()) => {
+                    freed += 1;
+                    map.set_ptr(i, format::NULL);
+                }
+                Err(e) => result = Err(e),
+            }
+        }
+    }
+    let p = PTRS_PER_BLOCK;
+    let bases = [
+        format::DIRECT_BLOCKS as u64,
+        format::DIRECT_BLOCKS as u64 + p,
+        format::DIRECT_BLOCKS as u64 + p + p * p,
+    ];
+    for level in 1..=3u32 {
+        let slot = IND + level as usize - 1;
+        let top = ptrs[slot];
+        if top == format::NULL {
+            continue;
+        }
+        let base = bases[level as usize - 1];
+        if base + p.pow(level) <= from {
+            continue;
+        }
+        match free_subtree(inode, &mut st, top, level, base, from) {
+            Ok((n, empty)) => {
+                freed += n;
+                if empty {
+                    map.set_ptr(slot, format::NULL);
+                }
+            }
+            Err(e) => result = Err(e),
+        }
+    }
+    drop(st);
+    let blocks = map.blocks().saturating_sub(freed);
+    map.set_blocks(blocks);
+    result
+}
+
+/// Changes the size of a regular file (setattr with `ATTR_SIZE`). Shrinking
+/// zeroes the new tail, drops the page cache past it and frees the blocks
+/// past the new end of file.
+pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
+    let mode = inode.mode() & format::S_IFMT;
+    if mode != format::S_IFREG {
+        return Err(EINVAL);
+    }
+    if size > format::MAX_FILE_SIZE {
+        return Err(EFBIG);
+    }
+    let old = inode.size();
+    inode.truncate_pagecache(size)?;
+    if size < old {
+        let from = size.div_ceil(format::BLOCK_SIZE as u64);
+        let mut map = inode.lock_map();
+        free_blocks_from(inode, &mut map, from)?;
+    }
+    inode.touch_mctime();
+    inode.mark_dirty();
+    Ok(())
+}
+
+/// Tears an unlinked inode down on disk: frees all its blocks, takes it off
+/// the orphan list and frees its slot (and cluster). The one inactivation
+/// path; see the module documentation.
+pub(crate) fn inactivate(inode: &Inode) -> Result {
+    let sb = inode.sb();
+    let ino = inode.ino();
+    let mut map = inode.lock_map();
+    let r = free_blocks_from(inode, &mut map, 0);
+    let mut st = sb.info().alloc.lock();
+    let r2 = alloc::orphan_remove(sb, &mut st, ino);
+    let r3 = alloc::free_inode(sb, &mut st, ino);
+    drop(st);
+    drop(map);
+    r.and(r2).and(r3)
+}
+
+/// `evict_inode`: the last reference to the inode is gone. Unlinked inodes
+/// are inactivated now (synchronously).
+pub(crate) fn evict(inode: &Inode) {
+    let sb = inode.sb();
+    if inode.nlink() != 0 || inode.is_bad() || sb.rdonly() {
+        return;
+    }
+    if let Err(e) = inactivate(inode) {
+        pr_err!(
+            "{}: inactivating inode {} failed ({:?}); fsck.dinofs will reclaim it\n",
+            sb.id(),
+            inode.ino(),
+            e
+        );
+    }
+}
+
+/// Undoes a create that failed after the inode was allocated on disk: frees
+/// whatever blocks it got and its slot, then drops the `I_NEW` inode.
+pub(crate) fn discard_new(new: NewInode) {
+    let inode = new.inode();
+    inode.set_nlink(0);
+    if let Err(e) = inactivate(inode) {
+        pr_err!("{}: undoing a failed create of inode {}: {:?}\n", inode.sb().id(), inode.ino(), e);
+    }
+    drop(new);
+}
