@@ -41,9 +41,7 @@ modules:
 	@$(TOP)/qemu-test/lib/module.sh >/dev/null
 
 tools:
-	@. $(TOP)/qemu-test/lib/common.sh && \
-	 cargo build --release --manifest-path $(TOP)/tools/Cargo.toml && \
-	 echo "tools: $$DINOFS_TOOLS_BIN"
+	@echo "tools: $$($(TOP)/qemu-test/lib/tools.sh)"
 
 deps:
 	@$(TOP)/qemu-test/lib/deps.sh

@@ -63,9 +63,7 @@ fi
 # 2. Kernel (cached), module, tools.
 "$DINOFS_TOP/qemu-test/lib/deps.sh" || die "toolchain bootstrap failed"
 kdir=$("$DINOFS_TOP/qemu-test/lib/module.sh") || die "module build failed"
-phase "tools: cargo build --release"
-cargo build -q --release --manifest-path "$DINOFS_TOP/tools/Cargo.toml" ||
-	die "tools build failed"
+"$DINOFS_TOP/qemu-test/lib/tools.sh" >/dev/null || die "tools build failed"
 
 # 3. One VM boot.
 case $mode in

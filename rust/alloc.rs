@@ -38,7 +38,7 @@ fn map_start(sb: &SuperBlock, map: Map) -> u32 {
 fn bitmap_buffer(sb: &SuperBlock, map: Map, block: u64) -> Result<(vfs::Buffer, usize)> {
     let (idx, bit) = format::bitmap_pos(block);
     let buf = sb.bread(map_start(sb, map) + idx)?;
-    if buf.read(|b| format::verify_block(b, vfs::crc32c)).is_err() {
+    if !buf.verify_once(|b| format::verify_block(b, vfs::crc32c).is_ok()) {
         return Err(sb.corrupt(c_str!("bitmap block (checksum)"), buf.block() as u64));
     }
     Ok((buf, bit))

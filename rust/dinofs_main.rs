@@ -34,6 +34,9 @@ use kernel::prelude::*;
 mod alloc;
 mod bindings;
 mod dir;
+// The format is shared with the userspace tools: `pub` items and helpers
+// only they use are expected here.
+#[allow(unreachable_pub, dead_code)]
 mod format;
 mod inode;
 mod super_ops;

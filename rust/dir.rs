@@ -51,7 +51,7 @@ fn read_dir_block(dir: &Inode, n: u32) -> Result<Buffer> {
         return Err(sb.corrupt(c_str!("directory (hole)"), dir.ino() as u64));
     };
     let buf = sb.bread(block)?;
-    if buf.read(|b| format::verify_block(b, vfs::crc32c)).is_err() {
+    if !buf.verify_once(|b| format::verify_block(b, vfs::crc32c).is_ok()) {
         return Err(sb.corrupt(c_str!("directory block (checksum)"), block as u64));
     }
     Ok(buf)

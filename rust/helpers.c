@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
+#include <linux/fs_types.h>
 #include <linux/kdev_t.h>
 #include <linux/module.h>
 #include <linux/mpage.h>
@@ -445,9 +446,39 @@ dev_t dinofs_decode_dev(u32 dev)
 	return new_decode_dev(dev);
 }
 
+/*
+ * BH_DinofsVerified: the block's checksum was verified since it was last
+ * read from disk. Metadata is verified once per read, not on every use;
+ * dinofs reseals every block it changes, so the bit stays true.
+ */
+enum { BH_DinofsVerified = BH_PrivateStart };
+BUFFER_FNS(DinofsVerified, dinofs_verified)
+
+/* sb_bread(), clearing the verified bit whenever the block is read in. */
 struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block)
 {
-	return sb_bread(sb, block);
+	struct buffer_head *bh = sb_getblk(sb, block);
+
+	if (!bh)
+		return NULL;
+	if (!buffer_uptodate(bh)) {
+		clear_buffer_dinofs_verified(bh);
+		if (bh_read(bh, 0) < 0) {
+			brelse(bh);
+			return NULL;
+		}
+	}
+	return bh;
+}
+
+bool dinofs_buffer_verified(struct buffer_head *bh)
+{
+	return buffer_dinofs_verified(bh);
+}
+
+void dinofs_set_buffer_verified(struct buffer_head *bh)
+{
+	set_buffer_dinofs_verified(bh);
 }
 
 /* A buffer for a block about to be overwritten whole: zeroed, uptodate. */
@@ -459,6 +490,7 @@ struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block)
 		return NULL;
 	lock_buffer(bh);
 	memset(bh->b_data, 0, bh->b_size);
+	clear_buffer_dinofs_verified(bh);
 	set_buffer_uptodate(bh);
 	unlock_buffer(bh);
 	return bh;
@@ -512,7 +544,8 @@ int dinofs_block_truncate_page(struct inode *inode, loff_t size)
 bool dinofs_dir_emit(struct dir_context *ctx, const u8 *name, int len, u64 ino,
 		     unsigned int type)
 {
-	return dir_emit(ctx, name, len, ino, type);
+	/* The on-disk type is an FT_* value (fs_ftype.h); readdir wants DT_*. */
+	return dir_emit(ctx, name, len, ino, fs_ftype_to_dtype(type));
 }
 
 void dinofs_corrupt(struct super_block *sb, const char *what, u64 where)

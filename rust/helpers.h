@@ -75,6 +75,8 @@ dev_t dinofs_decode_dev(u32 dev);
 struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block);
 struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block);
 void dinofs_brelse(struct buffer_head *bh);
+bool dinofs_buffer_verified(struct buffer_head *bh);
+void dinofs_set_buffer_verified(struct buffer_head *bh);
 void *dinofs_bh_data(struct buffer_head *bh);
 void dinofs_lock_buffer(struct buffer_head *bh);
 void dinofs_unlock_buffer(struct buffer_head *bh);

@@ -101,10 +101,10 @@ pub(crate) fn write_inode(inode: &Inode, sync: bool) -> Result {
 fn read_ptr(sb: &SuperBlock, block: u32, idx: u32) -> Result<u32> {
     let blocks = sb.info().geo.blocks;
     let buf = sb.bread(block)?;
-    match buf.read(|b| format::indirect_verify(b, blocks, vfs::crc32c).map(|_| format::indirect_get(b, idx))) {
-        Ok(p) => Ok(p),
-        Err(_) => Err(sb.corrupt(c_str!("indirect block"), block as u64)),
+    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+        return Err(sb.corrupt(c_str!("indirect block"), block as u64));
     }
+    Ok(buf.read(|b| format::indirect_get(b, idx)))
 }
 
 /// Sets pointer `idx` of indirect block `block` and reseals it.
@@ -207,7 +207,7 @@ fn free_subtree(
     const CHUNK: u32 = 64;
     let blocks = sb.info().geo.blocks;
     let buf = sb.bread(block)?;
-    if buf.read(|b| format::indirect_verify(b, blocks, vfs::crc32c)).is_err() {
+    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
         return Err(sb.corrupt(c_str!("indirect block"), block as u64));
     }
     let mut start = 0u32;

@@ -68,16 +68,6 @@ pub(crate) fn crc32c(seed: u32, bytes: &[u8]) -> u32 {
     unsafe { bindings::crc32c(seed, bytes.as_ptr().cast(), bytes.len() as c_uint) }
 }
 
-/// Converts an errno-returning kernel pointer result into a `Result`.
-fn check_ptr<T>(ptr: *mut T) -> Result<NonNull<T>> {
-    // IS_ERR_VALUE: the top 4095 addresses encode -errno.
-    let v = ptr as isize;
-    if (-4095..0).contains(&v) {
-        return Err(Error::from_errno(v as c_int));
-    }
-    NonNull::new(ptr).ok_or(ENOMEM)
-}
-
 // ---------------------------------------------------------------------------
 // Superblock
 
@@ -280,12 +270,6 @@ impl Inode {
         // SAFETY: reading a plain field of a live inode; writers hold the
         // inode lock, and a torn read is impossible for a u16.
         unsafe { (*self.as_ptr()).i_mode }
-    }
-
-    /// Sets the mode (creation, chmod via setattr_copy).
-    pub(crate) fn set_mode(&self, mode: u16) {
-        // SAFETY: called on new inodes only, before they are visible.
-        unsafe { (*self.as_ptr()).i_mode = mode };
     }
 
     /// Hard link count.
@@ -499,11 +483,6 @@ impl MapGuard<'_> {
             (*self.inode.as_ptr()).i_blocks = (n as u64) << (format::BLOCK_SHIFT - 9);
         }
     }
-
-    /// The inode whose map this is.
-    pub(crate) fn inode(&self) -> &Inode {
-        self.inode
-    }
 }
 
 impl Drop for MapGuard<'_> {
@@ -623,6 +602,21 @@ impl Buffer {
         // SAFETY: referenced buffer head.
         unsafe { bindings::mark_buffer_dirty(self.bh.as_ptr()) };
         r
+    }
+
+    /// Runs the checksum check `check` on the block unless it already
+    /// passed since the block was read from disk; remembers a pass.
+    pub(crate) fn verify_once(&self, check: impl FnOnce(&Block) -> bool) -> bool {
+        // SAFETY: referenced buffer head; the bit is only a hint we own.
+        if unsafe { bindings::dinofs_buffer_verified(self.bh.as_ptr()) } {
+            return true;
+        }
+        let ok = self.read(check);
+        if ok {
+            // SAFETY: as above.
+            unsafe { bindings::dinofs_set_buffer_verified(self.bh.as_ptr()) };
+        }
+        ok
     }
 
     /// Associates the (dirty) buffer with `inode`, so `fsync` of the inode

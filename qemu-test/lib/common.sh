@@ -6,6 +6,9 @@
 # Everything that is built (bindgen, kernel, cargo target, VM images) lives in
 # $DINOFS_CACHE, outside the repository, so a fresh clone reuses it.
 
+# cargo (rustup) builds bindgen-cli and the tools; CI may not have it on PATH.
+case :$PATH: in *:$HOME/.cargo/bin:*) ;; *) PATH=$PATH:$HOME/.cargo/bin ;; esac
+
 DINOFS_TOP=${DINOFS_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 DINOFS_CACHE=${DINOFS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dinofs}
 
@@ -43,7 +46,7 @@ export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-$LLVM_VERSION/lib}
 
 # Userspace tools (mkfs.dinofs, fsck.dinofs, workload helpers) build here.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$DINOFS_CACHE/target}
-DINOFS_TOOLS_BIN=$CARGO_TARGET_DIR/release
+DINOFS_TOOLS_BIN=$DINOFS_CACHE/bin
 
 KERNEL_SRC=$DINOFS_CACHE/src/linux-$KERNEL_VERSION
 

@@ -1,8 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Shared code of the dinofs userspace tools.
+//!
+//! - [`format`](mod@format): the on-disk format (`rust/format.rs`, shared with the kernel).
+//! - [`device`]: block-granular access to an image file or block device.
+//! - [`bits`]: in-memory bitsets and their conversion to on-disk bitmap blocks.
+//! - [`builder`]: a small userspace filesystem builder (mkfs, test images).
+//! - [`fsck`]: the consistency checker behind `fsck.dinofs`.
+//! - [`mounts`]: "is this device mounted?" from `/proc/self/mounts`.
+//! - [`cli`]: the getopt-style parser both command-line tools use.
 
 pub use dinofs_format as format;
+
+pub mod bits;
+pub mod builder;
+pub mod cli;
+pub mod device;
+pub mod error;
+pub mod fsck;
+pub mod mounts;
+
+pub use error::{Error, Result};
 
 /// The crc32c the on-disk format uses (Castagnoli, as the kernel's
 /// `crc32c()`), from the maintained `crc32c` crate.
@@ -54,10 +72,16 @@ mod tests {
         sb.encode(&mut b, crc32c);
         let mut bad = b;
         bad[20] ^= 1;
-        assert_eq!(Superblock::decode(&bad, crc32c), Err(FormatError::BadChecksum));
+        assert_eq!(
+            Superblock::decode(&bad, crc32c),
+            Err(FormatError::BadChecksum)
+        );
         let mut bad = b;
         bad[0] ^= 1;
         assert_eq!(Superblock::decode(&bad, crc32c), Err(FormatError::BadMagic));
-        assert_eq!(Superblock::decode(&[0u8; BLOCK_SIZE], crc32c), Err(FormatError::BadMagic));
+        assert_eq!(
+            Superblock::decode(&[0u8; BLOCK_SIZE], crc32c),
+            Err(FormatError::BadMagic)
+        );
     }
 }
