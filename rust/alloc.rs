@@ -16,6 +16,7 @@
 use crate::format::{self, Block, INODES_PER_CLUSTER, INODE_SIZE};
 use crate::super_ops::AllocState;
 use crate::vfs::{self, SuperBlock};
+use core::sync::atomic::Ordering::Relaxed;
 use kernel::c_str;
 use kernel::prelude::*;
 
@@ -103,6 +104,7 @@ pub(crate) fn alloc_block(sb: &SuperBlock, st: &mut AllocState, goal: u64) -> Re
         return Err(sb.corrupt(c_str!("block bitmap (changed under the allocator)"), block));
     }
     st.free_blocks -= 1;
+    sb.info().free_blocks_hint.store(st.free_blocks, Relaxed);
     st.block_hint = block + 1;
     Ok(block as u32)
 }
@@ -117,6 +119,7 @@ pub(crate) fn free_block(sb: &SuperBlock, st: &mut AllocState, block: u32) -> Re
         return Err(sb.corrupt(c_str!("block bitmap (freeing a free block)"), block as u64));
     }
     st.free_blocks += 1;
+    sb.info().free_blocks_hint.store(st.free_blocks, Relaxed);
     Ok(())
 }
 
@@ -211,6 +214,16 @@ pub(crate) fn update_disk_inode(
         Ok(())
     } else {
         Err(sb.corrupt(c_str!("inode (orphan list update)"), ino as u64))
+    }
+}
+
+/// The inode after `ino` on the orphan list (0 at the end).
+pub(crate) fn orphan_next(sb: &SuperBlock, ino: u32) -> Result<u32> {
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(format::ino_cluster(ino))?;
+    match buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c)) {
+        Ok(Some(d)) => Ok(d.orphan_next),
+        _ => Err(sb.corrupt(c_str!("inode (orphan list)"), ino as u64)),
     }
 }
 

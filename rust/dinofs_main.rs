@@ -12,10 +12,14 @@
 //! - `inode`: inode I/O, the block map, truncate and `inactivate()`;
 //! - `dir`: directory entries and the namespace operations;
 //! - `alloc`: block/inode/cluster allocation and the orphan list;
+//! - `inodegc`: the deferred-inactivation engine (per-CPU queues, bound
+//!   workqueue, throttle, push/flush, stop/start, CPU-dead fold);
+//! - `prims`: safe wrappers over per-CPU data, llist, workqueues, cpumasks,
+//!   CPU hotplug and NOFS scopes (the engine's `unsafe` lives here);
 //! - `format`: the on-disk format, shared with the userspace tools;
 //! - `bindings`: kernel bindings plus the module-local `dinofs_*` ones.
 //!
-//! Everything but `vfs` and `bindings` is safe Rust.
+//! Everything but `vfs`, `prims` and `bindings` is safe Rust.
 //!
 //! Try it in the test VM (`make shell`):
 //!
@@ -39,6 +43,8 @@ mod dir;
 #[allow(unreachable_pub, dead_code)]
 mod format;
 mod inode;
+mod inodegc;
+mod prims;
 mod super_ops;
 mod vfs;
 

@@ -7,6 +7,10 @@
  */
 #include <linux/blkdev.h>
 #include <linux/bug.h>
+#include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
+#include <linux/percpu.h>
+#include <linux/sched/mm.h>
 #include <linux/buffer_head.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -24,6 +28,15 @@ static bool selftest_splat;
 module_param(selftest_splat, bool, 0444);
 MODULE_PARM_DESC(selftest_splat,
 		 "Test-harness self-test: WARN once at load so 'make check' must fail (default: off)");
+
+/* The CPU-dead hotplug state (dynamic) and the debugfs root, per module. */
+static int dinofs_cpuhp_state = -1;
+static struct dentry *dinofs_debugfs_root;
+
+int dinofs_cpuhp_state_get(void)
+{
+	return dinofs_cpuhp_state;
+}
 
 /* --- the inode cache ------------------------------------------------------ */
 
@@ -46,12 +59,26 @@ static struct inode *dinofs_alloc_inode(struct super_block *sb)
 		return NULL;
 	memset(di->map, 0, sizeof(di->map));
 	di->blocks = 0;
+	di->gc_state = 0;
 	return &di->vfs_inode;
 }
 
-static void dinofs_free_inode(struct inode *inode)
+static void dinofs_free_inode_cb(struct rcu_head *head)
 {
+	struct inode *inode = container_of(head, struct inode, i_rcu);
+
 	kmem_cache_free(dinofs_inode_cachep, dinofs_i(inode));
+}
+
+/*
+ * dinofs has ->destroy_inode and no ->free_inode, so the VFS hands the inode
+ * memory to us (rust/inodegc.rs may keep it queued for inactivation). It is
+ * freed here, after an RCU grace period, because RCU path walk may still be
+ * looking at it.
+ */
+void dinofs_free_inode_rcu(struct inode *inode)
+{
+	call_rcu(&inode->i_rcu, dinofs_free_inode_cb);
 }
 
 struct dinofs_inode *dinofs_i(struct inode *inode)
@@ -204,13 +231,15 @@ void dinofs_set_inode_ops(struct inode *inode)
 
 static const struct super_operations dinofs_super_ops = {
 	.alloc_inode	= dinofs_alloc_inode,
-	.free_inode	= dinofs_free_inode,
+	.destroy_inode	= dinofs_rs_destroy_inode,
 	.write_inode	= dinofs_rs_write_inode,
 	.evict_inode	= dinofs_rs_evict_inode,
 	.put_super	= dinofs_rs_put_super,
 	.sync_fs	= dinofs_rs_sync_fs,
 	.statfs		= dinofs_rs_statfs,
 	.show_options	= dinofs_rs_show_options,
+	.freeze_fs	= dinofs_rs_freeze_fs,
+	.unfreeze_fs	= dinofs_rs_unfreeze_fs,
 };
 
 /* --- the mount API -------------------------------------------------------- */
@@ -330,21 +359,35 @@ int dinofs_register_filesystem(void)
 {
 	int err;
 
+	dinofs_cpuhp_state = dinofs_cpuhp_setup();
+	if (dinofs_cpuhp_state < 0)
+		return dinofs_cpuhp_state;
+	dinofs_debugfs_root = debugfs_create_dir("dinofs", NULL);
 	dinofs_inode_cachep = kmem_cache_create("dinofs_inode",
 			sizeof(struct dinofs_inode), 0,
 			SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
 			dinofs_inode_init_once);
-	if (!dinofs_inode_cachep)
-		return -ENOMEM;
+	if (!dinofs_inode_cachep) {
+		err = -ENOMEM;
+		goto out_cpuhp;
+	}
 	err = register_filesystem(&dinofs_fs_type);
 	if (err)
-		kmem_cache_destroy(dinofs_inode_cachep);
+		goto out_cache;
+	return 0;
+out_cache:
+	kmem_cache_destroy(dinofs_inode_cachep);
+out_cpuhp:
+	debugfs_remove(dinofs_debugfs_root);
+	cpuhp_remove_multi_state(dinofs_cpuhp_state);
 	return err;
 }
 
 void dinofs_unregister_filesystem(void)
 {
 	unregister_filesystem(&dinofs_fs_type);
+	debugfs_remove(dinofs_debugfs_root);
+	cpuhp_remove_multi_state(dinofs_cpuhp_state);
 	/* Inodes are freed after an RCU grace period (free_inode). */
 	rcu_barrier();
 	kmem_cache_destroy(dinofs_inode_cachep);
@@ -546,6 +589,227 @@ bool dinofs_dir_emit(struct dir_context *ctx, const u8 *name, int len, u64 ino,
 {
 	/* The on-disk type is an FT_* value (fs_ftype.h); readdir wants DT_*. */
 	return dir_emit(ctx, name, len, ino, fs_ftype_to_dtype(type));
+}
+
+/* --- deferred inactivation primitives (wrapped by rust/prims.rs) --------- */
+
+void __percpu *dinofs_alloc_percpu(size_t size, size_t align)
+{
+	return __alloc_percpu_gfp(size, align, GFP_KERNEL);
+}
+
+void dinofs_free_percpu(void __percpu *p)
+{
+	free_percpu(p);
+}
+
+void *dinofs_per_cpu_ptr(void __percpu *p, unsigned int cpu)
+{
+	return per_cpu_ptr(p, cpu);
+}
+
+unsigned int dinofs_get_cpu(void)
+{
+	return get_cpu();
+}
+
+void dinofs_put_cpu(void)
+{
+	put_cpu();
+}
+
+unsigned int dinofs_smp_processor_id(void)
+{
+	return raw_smp_processor_id();
+}
+
+bool dinofs_cpu_active(unsigned int cpu)
+{
+	return cpu_active(cpu);
+}
+
+unsigned int dinofs_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+bool dinofs_cpu_possible(unsigned int cpu)
+{
+	return cpu_possible(cpu);
+}
+
+void dinofs_init_llist_head(struct llist_head *head)
+{
+	init_llist_head(head);
+}
+
+bool dinofs_llist_add(struct llist_node *node, struct llist_head *head)
+{
+	return llist_add(node, head);
+}
+
+struct llist_node *dinofs_llist_del_all(struct llist_head *head)
+{
+	return llist_del_all(head);
+}
+
+bool dinofs_llist_empty(const struct llist_head *head)
+{
+	return llist_empty(head);
+}
+
+/* One lockdep class for every dinofs gc work item. */
+void dinofs_init_delayed_work(struct delayed_work *dw, work_func_t fn)
+{
+	INIT_DELAYED_WORK(dw, fn);
+}
+
+struct dinofs_gc_queue *dinofs_gc_queue_of_work(struct work_struct *work)
+{
+	return container_of(to_delayed_work(work), struct dinofs_gc_queue, work);
+}
+
+/*
+ * The mount's inodegc workqueue: bound (per-CPU) so each CPU's work runs on
+ * that CPU, max_active 1 so a CPU runs one gc work at a time, WQ_MEM_RECLAIM
+ * because reclaim waits on it (the throttle), WQ_FREEZABLE so system suspend
+ * parks it.
+ */
+struct workqueue_struct *dinofs_alloc_gc_workqueue(const char *id)
+{
+	return alloc_workqueue("dinofs-inodegc/%s", WQ_MEM_RECLAIM | WQ_FREEZABLE,
+			       1, id);
+}
+
+void dinofs_flush_workqueue(struct workqueue_struct *wq)
+{
+	flush_workqueue(wq);
+}
+
+struct cpumask *dinofs_alloc_cpumask(void)
+{
+	return kzalloc(cpumask_size(), GFP_KERNEL);
+}
+
+void dinofs_free_cpumask(struct cpumask *mask)
+{
+	kfree(mask);
+}
+
+void dinofs_cpumask_set(unsigned int cpu, struct cpumask *mask)
+{
+	cpumask_set_cpu(cpu, mask);
+}
+
+void dinofs_cpumask_clear(unsigned int cpu, struct cpumask *mask)
+{
+	cpumask_clear_cpu(cpu, mask);
+}
+
+bool dinofs_cpumask_test(unsigned int cpu, const struct cpumask *mask)
+{
+	return cpumask_test_cpu(cpu, mask);
+}
+
+void dinofs_smp_mb__after_atomic(void)
+{
+	smp_mb__after_atomic();
+}
+
+unsigned int dinofs_memalloc_nofs_save(void)
+{
+	return memalloc_nofs_save();
+}
+
+void dinofs_memalloc_nofs_restore(unsigned int flags)
+{
+	memalloc_nofs_restore(flags);
+}
+
+bool dinofs_current_is_nofs(void)
+{
+	return current->flags & PF_MEMALLOC_NOFS;
+}
+
+struct dinofs_inode *dinofs_i_of_gc_node(struct llist_node *node)
+{
+	return container_of(node, struct dinofs_inode, gc_node);
+}
+
+struct llist_node *dinofs_gc_node_next(struct llist_node *node)
+{
+	return node->next;
+}
+
+/*
+ * The CPU-dead fold is a dynamic multi-instance state in the BP "prepare"
+ * section: its teardown runs on a control CPU after the dying CPU is dead,
+ * once per mounted dinofs (one instance each).
+ */
+int dinofs_cpuhp_setup(void)
+{
+	return cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "fs/dinofs:dead",
+				       NULL, dinofs_rs_cpu_dead);
+}
+
+void dinofs_cpuhp_remove(int state)
+{
+	cpuhp_remove_multi_state(state);
+}
+
+int dinofs_cpuhp_add_instance(int state, struct hlist_node *node)
+{
+	return cpuhp_state_add_instance_nocalls(state, node);
+}
+
+void dinofs_cpuhp_remove_instance(int state, struct hlist_node *node)
+{
+	cpuhp_state_remove_instance_nocalls(state, node);
+}
+
+/* sync_fs during freeze_super(), after page faults are blocked. */
+bool dinofs_sb_freezing_pagefault(struct super_block *sb)
+{
+	return sb->s_writers.frozen == SB_FREEZE_PAGEFAULT;
+}
+
+/* --- debugfs: /sys/kernel/debug/dinofs/<dev>/ ----------------------------- */
+
+static int dinofs_gc_show(struct seq_file *m, void *v)
+{
+	return dinofs_rs_gc_show(m, m->private);
+}
+DEFINE_SHOW_ATTRIBUTE(dinofs_gc);
+
+/*
+ * Per-mount directory: "inodegc" (engine statistics, rust/inodegc.rs) and
+ * "fail_next_freeze" (write Y: the next freeze_fs fails, to test that a
+ * failed freeze restarts gc). debugfs_remove() waits for readers, so the
+ * engine outlives every read.
+ */
+struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
+				    bool *fail_next_freeze)
+{
+	struct dentry *dir;
+
+	if (IS_ERR_OR_NULL(dinofs_debugfs_root))
+		return NULL;
+	dir = debugfs_create_dir(dev, dinofs_debugfs_root);
+	if (IS_ERR(dir))
+		return NULL;
+	debugfs_create_file("inodegc", 0444, dir, gc, &dinofs_gc_fops);
+	debugfs_create_bool("fail_next_freeze", 0644, dir, fail_next_freeze);
+	return dir;
+}
+
+void dinofs_debugfs_remove(struct dentry *dir)
+{
+	debugfs_remove(dir);
+}
+
+int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len)
+{
+	return seq_write(m, data, len);
 }
 
 void dinofs_corrupt(struct super_block *sb, const char *what, u64 where)

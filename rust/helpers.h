@@ -15,7 +15,10 @@
 #define DINOFS_HELPERS_H
 
 #include <linux/buffer_head.h>
+#include <linux/cpumask.h>
 #include <linux/crc32c.h>
+#include <linux/llist.h>
+#include <linux/workqueue.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
@@ -39,7 +42,26 @@ struct dinofs_inode {
 	u32 map[DINOFS_MAP_SLOTS];
 	/* Blocks owned (data + indirect). Under map_lock. */
 	u32 blocks;
+	/* Deferred inactivation: link on a per-CPU gc queue, and the state
+	 * (NEED_INACTIVE, INACTIVATING; see rust/inodegc.rs). */
+	struct llist_node gc_node;
+	unsigned long gc_state;
 	struct inode vfs_inode;
+};
+
+/*
+ * One CPU's deferred-inactivation queue (rust/inodegc.rs). Allocated per CPU
+ * with alloc_percpu() by the engine; the fields are reached from Rust through
+ * the wrappers in rust/prims.rs.
+ */
+struct dinofs_gc_queue {
+	struct llist_head list;		/* queued inodes (gc_node) */
+	struct delayed_work work;	/* drains list on this CPU */
+	unsigned int items;		/* queued since the worker last ran */
+	unsigned int shrinker_hits;	/* shrinker scans since then */
+	unsigned int cpu;		/* owning CPU */
+	int error;			/* first inactivation error, for flush */
+	void *owner;			/* the mount's InodeGc */
 };
 
 /* Module init/exit: the inode cache and the filesystem type. */
@@ -105,6 +127,47 @@ int dinofs_block_truncate_page(struct inode *inode, loff_t size);
 bool dinofs_dir_emit(struct dir_context *ctx, const u8 *name, int len, u64 ino,
 		     unsigned int type);
 
+/* Deferred inactivation primitives (rust/prims.rs). */
+void __percpu *dinofs_alloc_percpu(size_t size, size_t align);
+void dinofs_free_percpu(void __percpu *p);
+void *dinofs_per_cpu_ptr(void __percpu *p, unsigned int cpu);
+unsigned int dinofs_get_cpu(void);
+void dinofs_put_cpu(void);
+unsigned int dinofs_smp_processor_id(void);
+bool dinofs_cpu_active(unsigned int cpu);
+unsigned int dinofs_nr_cpu_ids(void);
+bool dinofs_cpu_possible(unsigned int cpu);
+void dinofs_init_llist_head(struct llist_head *head);
+bool dinofs_llist_add(struct llist_node *node, struct llist_head *head);
+struct llist_node *dinofs_llist_del_all(struct llist_head *head);
+bool dinofs_llist_empty(const struct llist_head *head);
+void dinofs_init_delayed_work(struct delayed_work *dw, work_func_t fn);
+struct dinofs_gc_queue *dinofs_gc_queue_of_work(struct work_struct *work);
+struct workqueue_struct *dinofs_alloc_gc_workqueue(const char *id);
+void dinofs_flush_workqueue(struct workqueue_struct *wq);
+struct cpumask *dinofs_alloc_cpumask(void);
+void dinofs_free_cpumask(struct cpumask *mask);
+void dinofs_cpumask_set(unsigned int cpu, struct cpumask *mask);
+void dinofs_cpumask_clear(unsigned int cpu, struct cpumask *mask);
+bool dinofs_cpumask_test(unsigned int cpu, const struct cpumask *mask);
+void dinofs_smp_mb__after_atomic(void);
+unsigned int dinofs_memalloc_nofs_save(void);
+void dinofs_memalloc_nofs_restore(unsigned int flags);
+bool dinofs_current_is_nofs(void);
+struct dinofs_inode *dinofs_i_of_gc_node(struct llist_node *node);
+struct llist_node *dinofs_gc_node_next(struct llist_node *node);
+void dinofs_free_inode_rcu(struct inode *inode);
+int dinofs_cpuhp_setup(void);
+void dinofs_cpuhp_remove(int state);
+int dinofs_cpuhp_state_get(void);
+int dinofs_cpuhp_add_instance(int state, struct hlist_node *node);
+void dinofs_cpuhp_remove_instance(int state, struct hlist_node *node);
+bool dinofs_sb_freezing_pagefault(struct super_block *sb);
+struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
+				    bool *fail_next_freeze);
+void dinofs_debugfs_remove(struct dentry *dir);
+int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len);
+
 /* Harness self-test switch (module parameter selftest_splat). */
 bool dinofs_selftest_splat(void);
 void dinofs_selftest_warn(void);
@@ -150,5 +213,11 @@ int dinofs_rs_rename(struct mnt_idmap *idmap, struct inode *old_dir,
 int dinofs_rs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 		      struct iattr *attr);
 int dinofs_rs_iterate_shared(struct file *file, struct dir_context *ctx);
+void dinofs_rs_destroy_inode(struct inode *inode);
+int dinofs_rs_freeze_fs(struct super_block *sb);
+int dinofs_rs_unfreeze_fs(struct super_block *sb);
+void dinofs_rs_gc_worker(struct work_struct *work);
+int dinofs_rs_cpu_dead(unsigned int cpu, struct hlist_node *node);
+int dinofs_rs_gc_show(struct seq_file *m, void *gc);
 
 #endif /* DINOFS_HELPERS_H */

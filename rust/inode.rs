@@ -5,9 +5,9 @@
 //!
 //! [`inactivate`] is the single path that tears an unlinked inode down on
 //! disk: it frees every block, removes the inode from the orphan list, and
-//! frees its slot (and its cluster when that was the last inode in it). It
-//! runs from `evict_inode` today; the deferred-inactivation engine moves the
-//! call to a per-CPU worker without changing what it does.
+//! frees its slot (and its cluster when that was the last inode in it). The
+//! deferred-inactivation engine (`inodegc.rs`) calls it from per-CPU workers
+//! (or inline with `inodegc=sync`) once the VFS has destroyed the inode.
 
 use crate::alloc;
 use crate::format::{self, BlockPath, PTRS_PER_BLOCK};
@@ -197,6 +197,7 @@ fn free_subtree(
     level: u32,
     base: u64,
     from: u64,
+    attach: bool,
 ) -> Result<(u32, bool)> {
     let sb = inode.sb();
     let span = PTRS_PER_BLOCK.pow(level - 1);
@@ -235,7 +236,7 @@ fn free_subtree(
                 freed += 1;
                 cleared[(i - start) as usize] = true;
             } else {
-                let (n, empty) = free_subtree(inode, st, p, level - 1, child_base, from)?;
+                let (n, empty) = free_subtree(inode, st, p, level - 1, child_base, from, attach)?;
                 freed += n;
                 if empty {
                     cleared[(i - start) as usize] = true;
@@ -253,7 +254,9 @@ fn free_subtree(
                 }
                 format::seal_block(b, vfs::crc32c);
             });
-            buf.attach_to(inode);
+            if attach {
+                buf.attach_to(inode);
+            }
         }
         start = end;
     }
@@ -266,8 +269,10 @@ fn free_subtree(
 }
 
 /// Frees every block mapping file blocks `>= from` (data and any indirect
-/// block left empty). Called with the map locked.
-fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64) -> Result {
+/// block left empty). Called with the map locked. `attach` associates the
+/// changed indirect blocks with the inode for `fsync`; never for an inode
+/// the VFS has already cleared (inactivation), whose buffer list is gone.
+fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64, attach: bool) -> Result {
     let sb = inode.sb();
     let mut st = sb.info().alloc.lock();
     let mut freed = 0u32;
@@ -300,7 +305,7 @@ fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64) -> Result 
         if base + p.pow(level) <= from {
             continue;
         }
-        match free_subtree(inode, &mut st, top, level, base, from) {
+        match free_subtree(inode, &mut st, top, level, base, from, attach) {
             Ok((n, empty)) => {
                 freed += n;
                 if empty {
@@ -332,7 +337,7 @@ pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
     if size < old {
         let from = size.div_ceil(format::BLOCK_SIZE as u64);
         let mut map = inode.lock_map();
-        free_blocks_from(inode, &mut map, from)?;
+        free_blocks_from(inode, &mut map, from, true)?;
     }
     inode.touch_mctime();
     inode.mark_dirty();
@@ -346,30 +351,13 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     let sb = inode.sb();
     let ino = inode.ino();
     let mut map = inode.lock_map();
-    let r = free_blocks_from(inode, &mut map, 0);
+    let r = free_blocks_from(inode, &mut map, 0, false);
     let mut st = sb.info().alloc.lock();
     let r2 = alloc::orphan_remove(sb, &mut st, ino);
     let r3 = alloc::free_inode(sb, &mut st, ino);
     drop(st);
     drop(map);
     r.and(r2).and(r3)
-}
-
-/// `evict_inode`: the last reference to the inode is gone. Unlinked inodes
-/// are inactivated now (synchronously).
-pub(crate) fn evict(inode: &Inode) {
-    let sb = inode.sb();
-    if inode.nlink() != 0 || inode.is_bad() || sb.rdonly() {
-        return;
-    }
-    if let Err(e) = inactivate(inode) {
-        pr_err!(
-            "{}: inactivating inode {} failed ({:?}); fsck.dinofs will reclaim it\n",
-            sb.id(),
-            inode.ino(),
-            e
-        );
-    }
 }
 
 /// Undoes a create that failed after the inode was allocated on disk: frees

@@ -23,6 +23,7 @@
 //! [`Buffer::modify`]: crate::vfs::Buffer::modify
 
 use crate::format::{self, FormatError, Geometry, Superblock};
+use crate::inodegc::InodeGc;
 use crate::vfs::{self, FsContext, SuperBlock};
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -73,8 +74,15 @@ pub(crate) struct AllocState {
 }
 
 /// Per-mount dinofs state (`sb->s_fs_info`).
+///
+/// Field order matters for teardown: the debugfs directory goes before the
+/// engine it reads.
 #[pin_data]
 pub(crate) struct DinoSb {
+    /// `/sys/kernel/debug/dinofs/<dev>/`.
+    debugfs: Option<vfs::DebugfsDir>,
+    /// The deferred-inactivation engine.
+    pub(crate) gc: KBox<InodeGc>,
     /// The superblock as read at mount (immutable fields: geometry, root,
     /// uuid, label); counters live in [`Self::alloc`].
     pub(crate) disk: Superblock,
@@ -85,6 +93,9 @@ pub(crate) struct DinoSb {
     /// The allocator: bitmaps, cluster map, counters, orphan list.
     #[pin]
     pub(crate) alloc: Mutex<AllocState>,
+    /// `free_blocks`, readable without the allocator mutex (the engine's
+    /// low-space trigger). Updated by the allocator.
+    pub(crate) free_blocks_hint: core::sync::atomic::AtomicU64,
 }
 
 /// Reads and validates the superblock and sets up the per-mount state.
@@ -130,8 +141,12 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
         pr_warn!("{}: was not cleanly unmounted; run fsck.dinofs\n", sb.id());
     }
     let opts = *fc.options();
+    let gc = InodeGc::new(sb, opts.inodegc_sync)?;
+    let debugfs = Some(vfs::DebugfsDir::new(sb, &gc));
     let info = KBox::pin_init(
         try_pin_init!(DinoSb {
+            debugfs,
+            gc,
             disk,
             geo,
             opts,
@@ -144,6 +159,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
                 block_hint: geo.data_start as u64,
                 cluster_hint: geo.data_start as u64,
             }),
+            free_blocks_hint: core::sync::atomic::AtomicU64::new(disk.free_blocks),
         }),
         GFP_KERNEL,
     )?;
@@ -151,6 +167,21 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
         write_super(sb, &info, format::STATE_DIRTY, true)?;
     }
     Ok(info)
+}
+
+/// The last step of a mount, once the root is set up: orphan recovery on
+/// read-write mounts. Every inode on the orphan list is read, let go (it
+/// queues for inactivation) and the engine is flushed before the mount
+/// completes.
+pub(crate) fn finish_mount(sb: &SuperBlock) -> Result {
+    if sb.rdonly() {
+        return Ok(());
+    }
+    let n = crate::inodegc::recover_orphans(sb)?;
+    if n > 0 {
+        pr_info!("{}: recovered {} orphan inode(s)\n", sb.id(), n);
+    }
+    Ok(())
 }
 
 /// Reads the root directory inode (after `s_fs_info` is set).
@@ -197,6 +228,9 @@ pub(crate) struct StatFs {
 /// allocator mutex (held only for short, non-blocking-I/O sections).
 pub(crate) fn statfs(sb: &SuperBlock) -> StatFs {
     let info = sb.info();
+    // Expedite queued inactivation so the numbers catch up soon, but never
+    // wait for it: df must not hang behind a huge file (upstream 5e672cd69f0a).
+    info.gc.push();
     let st = info.alloc.lock();
     let mut disk = info.disk;
     disk.free_blocks = st.free_blocks;
@@ -213,14 +247,51 @@ pub(crate) fn statfs(sb: &SuperBlock) -> StatFs {
     }
 }
 
-/// `sync_fs`: writes the superblock's counters (the state stays DIRTY while
-/// mounted read-write). The VFS writes back inodes before and the block
-/// device's buffers after this.
+/// `sync_fs`: runs queued inactivation (so space freed by `rm` is free
+/// after `sync`), then writes the superblock's counters (the state stays
+/// DIRTY while mounted read-write). The VFS writes back inodes before and
+/// the block device's buffers after this.
+///
+/// During `freeze_super()`, at `SB_FREEZE_PAGEFAULT`, this is where the
+/// engine stops (drained), before `freeze_fs`: nothing may write once the
+/// filesystem is frozen (seed 001: xfs/517, generic/390).
 pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     if sb.rdonly() {
         return Ok(());
     }
-    write_super(sb, sb.info(), format::STATE_DIRTY, wait)
+    let info = sb.info();
+    let mut r = Ok(());
+    if wait {
+        r = info.gc.flush();
+    } else {
+        info.gc.push();
+    }
+    if sb.freezing_pagefault() {
+        info.gc.stop();
+    }
+    write_super(sb, info, format::STATE_DIRTY, wait)?;
+    r
+}
+
+/// `freeze_fs`: the engine was stopped by `sync_fs`. A freeze that fails
+/// must leave gc running, so the failure path restarts it. The
+/// `fail_next_freeze` debugfs knob makes the next freeze fail, for tests.
+pub(crate) fn freeze_fs(sb: &SuperBlock) -> Result {
+    let info = sb.info();
+    if info.gc.fail_next_freeze.swap(false, core::sync::atomic::Ordering::SeqCst) {
+        pr_info!("{}: failing this freeze (fail_next_freeze)\n", sb.id());
+        info.gc.start();
+        return Err(EBUSY);
+    }
+    Ok(())
+}
+
+/// `unfreeze_fs`: let the engine run again (and run what queued while
+/// frozen: evictions while frozen only queue).
+pub(crate) fn unfreeze_fs(sb: &SuperBlock) {
+    if !sb.rdonly() {
+        sb.info().gc.start();
+    }
 }
 
 /// Remount: read-only <-> read-write. Mount options other than `ro`/`rw`
@@ -233,16 +304,24 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
     }
     match (sb.rdonly(), fc.rdonly()) {
         (false, true) => {
+            // Nothing may be written once read-only: drain the engine.
+            info.gc.stop();
             write_super(sb, info, format::STATE_CLEAN, true)?;
             sb.sync_blockdev()
         }
-        (true, false) => write_super(sb, info, format::STATE_DIRTY, true),
+        (true, false) => {
+            write_super(sb, info, format::STATE_DIRTY, true)?;
+            info.gc.start();
+            Ok(())
+        }
         _ => Ok(()),
     }
 }
 
-/// Unmount: every inode is gone; write the counters and the clean state.
+/// Unmount: every inode is gone (evicted, maybe queued); drain the engine,
+/// then write the counters and the clean state.
 pub(crate) fn put_super(sb: &SuperBlock) {
+    sb.info().gc.stop();
     if sb.rdonly() {
         return;
     }

@@ -116,10 +116,29 @@ impl SuperBlock {
 
     /// The per-mount dinofs state set up by `fill_super`.
     pub(crate) fn info(&self) -> &crate::super_ops::DinoSb {
-        // SAFETY: `s_fs_info` is set to a pinned, leaked `DinoSb` before any
-        // inode or callback that could call this exists, and freed only in
-        // `put_super`, after every inode is gone.
-        unsafe { &*(*self.as_ptr()).s_fs_info.cast() }
+        match self.try_info() {
+            Some(i) => i,
+            // Every caller runs on a mounted filesystem: inode and file
+            // operations, writeback, the engine. `fill_super` sets the state
+            // before the root inode exists.
+            None => unreachable!("dinofs superblock without s_fs_info"),
+        }
+    }
+
+    /// The per-mount state, or `None` before `fill_super` set it up or
+    /// after a failed mount tore it down.
+    pub(crate) fn try_info(&self) -> Option<&crate::super_ops::DinoSb> {
+        // SAFETY: `s_fs_info` is null or a leaked `DinoSb` that lives until
+        // `put_super` (or the failure path of `fill_super`) frees it, after
+        // which no dinofs code runs for this superblock.
+        unsafe { (*self.as_ptr()).s_fs_info.cast::<crate::super_ops::DinoSb>().as_ref() }
+    }
+
+    /// Whether `sync_fs` is being called by `freeze_super()` after page
+    /// faults were blocked: the moment to stop background inactivation.
+    pub(crate) fn freezing_pagefault(&self) -> bool {
+        // SAFETY: live superblock; reading the freeze level.
+        unsafe { bindings::dinofs_sb_freezing_pagefault(self.as_ptr()) }
     }
 
     /// Reads block `block` through the buffer cache.
@@ -535,6 +554,145 @@ impl Drop for NewInode {
     }
 }
 
+/// The memory of an inode the VFS has destroyed (`->destroy_inode`): the
+/// VFS is done with it, and dinofs owns it until it is freed (dropping this
+/// frees it after an RCU grace period). The deferred-inactivation engine
+/// keeps these on its queues. Only the on-disk identity and block map of
+/// the inode are used from here on (`inode::inactivate`).
+pub(crate) struct DeadInode(NonNull<bindings::inode>);
+
+// SAFETY: the inode memory is owned by this value alone and moves between
+// CPUs through the engine's queues.
+unsafe impl Send for DeadInode {}
+
+impl DeadInode {
+    /// The inode (cleared: no page cache, no VFS state, but its number,
+    /// superblock, mode, link count and block map are intact).
+    pub(crate) fn inode(&self) -> &Inode {
+        // SAFETY: we own the memory until drop.
+        unsafe { Inode::from_raw(self.0.as_ptr()) }
+    }
+
+    /// Records the engine state (`inodegc::NEED_INACTIVE`, ...).
+    pub(crate) fn set_state(&self, state: usize) {
+        // SAFETY: we own the inode; the field is a plain word only we use.
+        unsafe { (*bindings::dinofs_i(self.0.as_ptr())).gc_state = state as _ };
+    }
+
+    /// Hands the inode to a lockless list; `from_gc_node` takes it back.
+    pub(crate) fn into_gc_node(self) -> *mut bindings::llist_node {
+        let p = self.0.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: we owned the inode; its node now carries the ownership.
+        unsafe { &raw mut (*bindings::dinofs_i(p)).gc_node }
+    }
+
+    /// Takes back an inode handed out by `into_gc_node`.
+    ///
+    /// # Safety
+    ///
+    /// `node` must come from `into_gc_node` and be taken back only once.
+    pub(crate) unsafe fn from_gc_node(node: *mut bindings::llist_node) -> Self {
+        // SAFETY: per the contract, `node` is the gc_node of a dinofs inode.
+        let di = unsafe { bindings::dinofs_i_of_gc_node(node) };
+        // SAFETY: `vfs_inode` of a live container.
+        Self(unsafe { NonNull::new_unchecked(&raw mut (*di).vfs_inode) })
+    }
+}
+
+impl Drop for DeadInode {
+    fn drop(&mut self) {
+        // SAFETY: we own the memory; free it after an RCU grace period.
+        unsafe { bindings::dinofs_free_inode_rcu(self.0.as_ptr()) };
+    }
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_destroy_inode(inode: *mut bindings::inode) {
+    // SAFETY: the VFS is done with the inode (destroy_inode, no
+    // free_inode): its memory is ours.
+    let dead = DeadInode(unsafe { NonNull::new_unchecked(inode) });
+    // SAFETY: an inode keeps its superblock alive, and the superblock
+    // outlives every inode's destruction.
+    let sb = unsafe { SuperBlock::from_raw((*inode).i_sb) };
+    match sb.try_info() {
+        Some(info) => info.gc.destroy_inode(dead),
+        None => drop(dead),
+    }
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_freeze_fs(sb: *mut bindings::super_block) -> c_int {
+    // SAFETY: live superblock, s_umount held by freeze_super.
+    let sb = unsafe { SuperBlock::from_raw(sb) };
+    from_result(|| {
+        crate::super_ops::freeze_fs(sb)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_unfreeze_fs(sb: *mut bindings::super_block) -> c_int {
+    // SAFETY: live superblock, s_umount held by thaw_super.
+    crate::super_ops::unfreeze_fs(unsafe { SuperBlock::from_raw(sb) });
+    0
+}
+
+/// A `seq_file` as a `core::fmt::Write` sink (debugfs output).
+pub(crate) struct SeqWriter(*mut bindings::seq_file);
+
+impl core::fmt::Write for SeqWriter {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        // SAFETY: live seq_file during a show callback; valid bytes.
+        unsafe { bindings::dinofs_seq_write(self.0, s.as_ptr(), s.len()) };
+        Ok(())
+    }
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_gc_show(m: *mut bindings::seq_file, gc: *mut kernel::ffi::c_void) -> c_int {
+    // SAFETY: `gc` is the engine the debugfs file was created for; the file
+    // is removed (waiting for readers) before the engine is freed.
+    let gc = unsafe { &*gc.cast::<crate::inodegc::InodeGc>() };
+    crate::inodegc::show_stats(gc, &mut SeqWriter(m));
+    0
+}
+
+/// A mount's debugfs directory, `/sys/kernel/debug/dinofs/<dev>/`, removed
+/// on drop. Creation failures are not errors (debugfs is optional).
+pub(crate) struct DebugfsDir(*mut bindings::dentry);
+
+// SAFETY: a handle to a debugfs dentry; removal is thread-safe.
+unsafe impl Send for DebugfsDir {}
+// SAFETY: as above.
+unsafe impl Sync for DebugfsDir {}
+
+impl DebugfsDir {
+    /// Creates the directory for `gc`, which must outlive the returned value.
+    pub(crate) fn new(sb: &SuperBlock, gc: &crate::inodegc::InodeGc) -> Self {
+        // SAFETY: `gc` outlives the directory (the caller keeps them in one
+        // struct, the directory dropped first); `AtomicBool` has the layout
+        // of `bool`, and debugfs writes it as a plain bool.
+        let d = unsafe {
+            bindings::dinofs_debugfs_mount(
+                sb.id().as_char_ptr(),
+                (gc as *const crate::inodegc::InodeGc).cast_mut().cast(),
+                gc.fail_next_freeze.as_ptr(),
+            )
+        };
+        Self(d)
+    }
+}
+
+impl Drop for DebugfsDir {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            // SAFETY: created by us, removed once; waits for readers.
+            unsafe { bindings::dinofs_debugfs_remove(self.0) };
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Buffers
 
@@ -832,6 +990,9 @@ extern "C" fn fill_super(sb: *mut bindings::super_block, fc: *mut bindings::fs_c
         }
         // SAFETY: we are setting up the superblock.
         unsafe { (*sb).s_root = dentry };
+        // On failure the VFS tears the superblock down (kill_sb ->
+        // put_super), which frees s_fs_info.
+        crate::super_ops::finish_mount(sbr)?;
         Ok(0)
     })
 }
@@ -932,9 +1093,11 @@ extern "C" fn dinofs_rs_evict_inode(inode: *mut bindings::inode) {
     // SAFETY: the inode is being evicted: the VFS holds the last reference
     // and no new one can be taken (I_FREEING).
     unsafe { bindings::truncate_inode_pages_final(&mut (*inode).i_data) };
+    // On-disk teardown of unlinked inodes happens later, from
+    // destroy_inode (rust/inodegc.rs). Dirty metadata buffers attached to
+    // the inode stay dirty in the block device's cache and are written by
+    // writeback; they are only detached here.
     // SAFETY: as above.
-    crate::inode::evict(unsafe { Inode::from_raw(inode) });
-    // SAFETY: as above; dirty buffers of the inode are written or dropped.
     unsafe {
         bindings::invalidate_inode_buffers(inode);
         bindings::clear_inode(inode);

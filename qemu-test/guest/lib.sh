@@ -54,3 +54,22 @@ dinofs_unload() {
 
 # Kernel log lines since the test started (the runner clears it per test).
 klog() { dmesg; }
+
+# gc_stat MOUNTPOINT NAME: one value from the engine's debugfs statistics
+# (/sys/kernel/debug/dinofs/<dev>/inodegc), e.g. gc_stat /mnt/d inactivated,
+# gc_stat /mnt/d "cpu2 queued".
+gc_stat() {
+	local dev
+	dev=$(basename "$(findmnt -n -o SOURCE "$1")")
+	awk -v k="$2" 'index($0, k " ") == 1 { print $(split(k, _, " ") + 1); exit }' \
+		"/sys/kernel/debug/dinofs/$dev/inodegc"
+}
+
+gc_stats() {
+	local dev
+	dev=$(basename "$(findmnt -n -o SOURCE "$1")")
+	cat "/sys/kernel/debug/dinofs/$dev/inodegc"
+}
+
+# Inodes in use: f_files - f_ffree (both also count 32 per free block).
+inodes_in_use() { echo $(( $(stat -f -c %c "$1") - $(stat -f -c %d "$1") )); }
