@@ -16,7 +16,6 @@
 use crate::format::{self, Block, INODES_PER_CLUSTER, INODE_SIZE};
 use crate::super_ops::AllocState;
 use crate::vfs::{self, SuperBlock};
-use core::sync::atomic::Ordering::Relaxed;
 use kernel::c_str;
 use kernel::prelude::*;
 
@@ -104,7 +103,7 @@ pub(crate) fn alloc_block(sb: &SuperBlock, st: &mut AllocState, goal: u64) -> Re
         return Err(sb.corrupt(c_str!("block bitmap (changed under the allocator)"), block));
     }
     st.free_blocks -= 1;
-    sb.info().free_blocks_hint.store(st.free_blocks, Relaxed);
+    sb.info().publish(st);
     st.block_hint = block + 1;
     Ok(block as u32)
 }
@@ -119,7 +118,7 @@ pub(crate) fn free_block(sb: &SuperBlock, st: &mut AllocState, block: u32) -> Re
         return Err(sb.corrupt(c_str!("block bitmap (freeing a free block)"), block as u64));
     }
     st.free_blocks += 1;
-    sb.info().free_blocks_hint.store(st.free_blocks, Relaxed);
+    sb.info().publish(st);
     Ok(())
 }
 
@@ -159,6 +158,7 @@ pub(crate) fn alloc_inode(sb: &SuperBlock, st: &mut AllocState, initial: &format
         });
         if let Some(ino) = ino {
             st.free_inodes -= 1;
+            sb.info().publish(st);
             st.cluster_hint = cluster;
             return Ok(ino);
         }
@@ -191,6 +191,7 @@ pub(crate) fn free_inode(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Resu
         st.clusters -= 1;
         st.free_inodes -= INODES_PER_CLUSTER;
     }
+    sb.info().publish(st);
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 #include <linux/bug.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
 #include <linux/buffer_head.h>
@@ -784,11 +785,12 @@ DEFINE_SHOW_ATTRIBUTE(dinofs_gc);
 /*
  * Per-mount directory: "inodegc" (engine statistics, rust/inodegc.rs) and
  * "fail_next_freeze" (write Y: the next freeze_fs fails, to test that a
- * failed freeze restarts gc). debugfs_remove() waits for readers, so the
+ * failed freeze restarts gc), "slow_worker_us" (the worker sleeps this long
+ * per inode, to test the throttle against a slow worker). debugfs_remove() waits for readers, so the
  * engine outlives every read.
  */
 struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
-				    bool *fail_next_freeze)
+				    bool *fail_next_freeze, u32 *slow_worker_us)
 {
 	struct dentry *dir;
 
@@ -799,7 +801,13 @@ struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
 		return NULL;
 	debugfs_create_file("inodegc", 0444, dir, gc, &dinofs_gc_fops);
 	debugfs_create_bool("fail_next_freeze", 0644, dir, fail_next_freeze);
+	debugfs_create_u32("slow_worker_us", 0644, dir, slow_worker_us);
 	return dir;
+}
+
+void dinofs_usleep(u32 us)
+{
+	usleep_range(us, us + us / 8 + 1);
 }
 
 void dinofs_debugfs_remove(struct dentry *dir)

@@ -164,7 +164,8 @@ int dinofs_cpuhp_add_instance(int state, struct hlist_node *node);
 void dinofs_cpuhp_remove_instance(int state, struct hlist_node *node);
 bool dinofs_sb_freezing_pagefault(struct super_block *sb);
 struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
-				    bool *fail_next_freeze);
+				    bool *fail_next_freeze, u32 *slow_worker_us);
+void dinofs_usleep(u32 us);
 void dinofs_debugfs_remove(struct dentry *dir);
 int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len);
 

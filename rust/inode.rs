@@ -11,7 +11,6 @@
 
 use crate::alloc;
 use crate::format::{self, BlockPath, PTRS_PER_BLOCK};
-use crate::super_ops::AllocState;
 use crate::vfs::{self, Iget, Inode, MapGuard, NewInode, SuperBlock};
 use kernel::c_str;
 use kernel::prelude::*;
@@ -192,7 +191,6 @@ pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Opti
 /// freed and whether the indirect block itself is now empty (and freed).
 fn free_subtree(
     inode: &Inode,
-    st: &mut AllocState,
     block: u32,
     level: u32,
     base: u64,
@@ -232,11 +230,11 @@ fn free_subtree(
                 continue;
             }
             if level == 1 {
-                alloc::free_block(sb, st, p)?;
+                free_one(sb, p)?;
                 freed += 1;
                 cleared[(i - start) as usize] = true;
             } else {
-                let (n, empty) = free_subtree(inode, st, p, level - 1, child_base, from, attach)?;
+                let (n, empty) = free_subtree(inode, p, level - 1, child_base, from, attach)?;
                 freed += n;
                 if empty {
                     cleared[(i - start) as usize] = true;
@@ -262,10 +260,18 @@ fn free_subtree(
     }
     if !remaining {
         drop(buf);
-        alloc::free_block(sb, st, block)?;
+        free_one(sb, block)?;
         freed += 1;
     }
     Ok((freed, !remaining))
+}
+
+/// Frees one block, taking the allocator mutex just for it: tearing down a
+/// huge file must not hold the allocator (and everything waiting on it)
+/// for the whole teardown.
+fn free_one(sb: &SuperBlock, block: u32) -> Result {
+    let mut st = sb.info().alloc.lock();
+    alloc::free_block(sb, &mut st, block)
 }
 
 /// Frees every block mapping file blocks `>= from` (data and any indirect
@@ -274,13 +280,12 @@ fn free_subtree(
 /// the VFS has already cleared (inactivation), whose buffer list is gone.
 fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64, attach: bool) -> Result {
     let sb = inode.sb();
-    let mut st = sb.info().alloc.lock();
     let mut freed = 0u32;
     let ptrs = map.ptrs();
     let mut result = Ok(());
     for (i, &p) in ptrs[..IND].iter().enumerate() {
         if p != format::NULL && i as u64 >= from {
-            match alloc::free_block(sb, &mut st, p) {
+            match free_one(sb, p) {
                 Ok(()) => {
                     freed += 1;
                     map.set_ptr(i, format::NULL);
@@ -305,7 +310,7 @@ fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64, attach: bo
         if base + p.pow(level) <= from {
             continue;
         }
-        match free_subtree(inode, &mut st, top, level, base, from, attach) {
+        match free_subtree(inode, top, level, base, from, attach) {
             Ok((n, empty)) => {
                 freed += n;
                 if empty {
@@ -315,7 +320,6 @@ fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64, attach: bo
             Err(e) => result = Err(e),
         }
     }
-    drop(st);
     let blocks = map.blocks().saturating_sub(freed);
     map.set_blocks(blocks);
     result

@@ -62,7 +62,7 @@ use crate::format;
 use crate::inode;
 use crate::prims::{self, CpuHpInstance, CpuHpNode, CpuMask, GcOwner, GcQueue, GcQueues, GcWorkqueue, NofsScope, PreemptGuard};
 use crate::vfs::{DeadInode, SuperBlock};
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use kernel::prelude::*;
 use kernel::types::ARef;
 
@@ -120,6 +120,9 @@ pub(crate) struct InodeGc {
     pub(crate) stats: Stats,
     /// Debug knob: make the next freeze fail (tests the restart path).
     pub(crate) fail_next_freeze: AtomicBool,
+    /// Debug knob: the worker sleeps this long per inode (tests the
+    /// throttle and the hung-task watchdog against a slow worker).
+    pub(crate) slow_worker_us: AtomicU32,
 }
 
 /// CPUs the per-CPU statistics cover (the test kernel has NR_CPUS=8).
@@ -141,6 +144,7 @@ impl InodeGc {
                 cpu_runs: [const { AtomicU64::new(0) }; MAX_CPUS],
                 stats: Stats::default(),
                 fail_next_freeze: AtomicBool::new(false),
+                slow_worker_us: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?;
@@ -388,6 +392,10 @@ impl GcOwner for InodeGc {
         // recurse into filesystem reclaim.
         let _nofs = NofsScope::new();
         for inode in batch {
+            let slow = self.slow_worker_us.load(Relaxed);
+            if slow > 0 {
+                prims::usleep(slow);
+            }
             let e = inactivate_one(self, inode);
             if e != 0 {
                 let _ = q.error().compare_exchange(0, e, Relaxed, Relaxed);

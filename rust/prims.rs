@@ -75,6 +75,12 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
     (0..n).filter(|&c| unsafe { bindings::dinofs_cpu_possible(c) })
 }
 
+/// Sleeps about `us` microseconds (process context only).
+pub(crate) fn usleep(us: u32) {
+    // SAFETY: usleep_range() from process context (the gc worker).
+    unsafe { bindings::dinofs_usleep(us) };
+}
+
 /// A scope in which memory allocations do not recurse into filesystems
 /// (`memalloc_nofs_save`), for work done on behalf of reclaim.
 pub(crate) struct NofsScope(u32);

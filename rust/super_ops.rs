@@ -24,6 +24,7 @@
 
 use crate::format::{self, FormatError, Geometry, Superblock};
 use crate::inodegc::InodeGc;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use crate::vfs::{self, FsContext, SuperBlock};
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -93,9 +94,21 @@ pub(crate) struct DinoSb {
     /// The allocator: bitmaps, cluster map, counters, orphan list.
     #[pin]
     pub(crate) alloc: Mutex<AllocState>,
-    /// `free_blocks`, readable without the allocator mutex (the engine's
-    /// low-space trigger). Updated by the allocator.
-    pub(crate) free_blocks_hint: core::sync::atomic::AtomicU64,
+    /// The counters, readable without the allocator mutex: `statfs` and the
+    /// engine's low-space trigger must never wait behind an inactivation
+    /// that holds the mutex. Published by the allocator after each change.
+    pub(crate) free_blocks_hint: AtomicU64,
+    pub(crate) clusters_hint: AtomicU32,
+    pub(crate) free_inodes_hint: AtomicU32,
+}
+
+impl DinoSb {
+    /// Publishes the allocator's counters for lock-free readers.
+    pub(crate) fn publish(&self, st: &AllocState) {
+        self.free_blocks_hint.store(st.free_blocks, Relaxed);
+        self.clusters_hint.store(st.clusters, Relaxed);
+        self.free_inodes_hint.store(st.free_inodes, Relaxed);
+    }
 }
 
 /// Reads and validates the superblock and sets up the per-mount state.
@@ -159,7 +172,9 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
                 block_hint: geo.data_start as u64,
                 cluster_hint: geo.data_start as u64,
             }),
-            free_blocks_hint: core::sync::atomic::AtomicU64::new(disk.free_blocks),
+            free_blocks_hint: AtomicU64::new(disk.free_blocks),
+            clusters_hint: AtomicU32::new(disk.clusters),
+            free_inodes_hint: AtomicU32::new(disk.free_inodes),
         }),
         GFP_KERNEL,
     )?;
@@ -224,23 +239,22 @@ pub(crate) struct StatFs {
     pub(crate) fsid: [i32; 2],
 }
 
-/// Reports space and inode counts. Never blocks on anything but the
-/// allocator mutex (held only for short, non-blocking-I/O sections).
+/// Reports space and inode counts. Never blocks: the counters are read
+/// from their lock-free mirrors, and queued inactivation is only pushed.
 pub(crate) fn statfs(sb: &SuperBlock) -> StatFs {
     let info = sb.info();
     // Expedite queued inactivation so the numbers catch up soon, but never
     // wait for it: df must not hang behind a huge file (upstream 5e672cd69f0a).
     info.gc.push();
-    let st = info.alloc.lock();
     let mut disk = info.disk;
-    disk.free_blocks = st.free_blocks;
-    disk.clusters = st.clusters;
-    disk.free_inodes = st.free_inodes;
+    disk.free_blocks = info.free_blocks_hint.load(Relaxed);
+    disk.clusters = info.clusters_hint.load(Relaxed);
+    disk.free_inodes = info.free_inodes_hint.load(Relaxed);
     let u = &info.disk.uuid;
     let word = |i: usize| i32::from_le_bytes([u[i], u[i + 1], u[i + 2], u[i + 3]]);
     StatFs {
         blocks: disk.blocks,
-        bfree: st.free_blocks,
+        bfree: disk.free_blocks,
         files: disk.total_inodes(),
         ffree: disk.available_inodes(),
         fsid: [word(0) ^ word(8), word(4) ^ word(12)],

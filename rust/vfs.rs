@@ -678,6 +678,7 @@ impl DebugfsDir {
                 sb.id().as_char_ptr(),
                 (gc as *const crate::inodegc::InodeGc).cast_mut().cast(),
                 gc.fail_next_freeze.as_ptr(),
+                gc.slow_worker_us.as_ptr(),
             )
         };
         Self(d)

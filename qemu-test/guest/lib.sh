@@ -61,8 +61,17 @@ klog() { dmesg; }
 gc_stat() {
 	local dev
 	dev=$(basename "$(findmnt -n -o SOURCE "$1")")
-	awk -v k="$2" 'index($0, k " ") == 1 { print $(split(k, _, " ") + 1); exit }' \
+	# "name value" lines, and "cpuN queued Q runs R nonempty B" lines.
+	awk -v k="$2" 'BEGIN { n = split(k, w, " ") }
+		n == 1 && $1 == w[1] { print $2; exit }
+		n == 2 && $1 == w[1] { for (i = 2; i < NF; i++) if ($i == w[2]) { print $(i + 1); exit } }' \
 		"/sys/kernel/debug/dinofs/$dev/inodegc"
+}
+
+gc_knob() { # gc_knob MOUNTPOINT NAME VALUE
+	local dev
+	dev=$(basename "$(findmnt -n -o SOURCE "$1")")
+	echo "$3" >"/sys/kernel/debug/dinofs/$dev/$2"
 }
 
 gc_stats() {

@@ -46,6 +46,28 @@ echo "dinofs-test: ${#plan[@]} test(s): $(tr '\n' ' ' <$R/plan)"
 
 lockdep_on() { grep -q 'debug_locks: *1' /proc/lockdep_stats 2>/dev/null; }
 
+# Leave the VM as the next test expects it, whatever this one did: thaw and
+# unmount dinofs filesystems, unload the module, bring every CPU online.
+# Returns nonzero (and says what) if anything had to be cleaned up.
+cleanup() {
+	local dirty=0 m c
+	for m in $(awk '$3 == "dinofs" { print $2 }' /proc/mounts); do
+		echo "cleanup: $m still mounted"
+		fsfreeze -u "$m" 2>/dev/null
+		umount "$m" 2>/dev/null || umount -l "$m"
+		dirty=1
+	done
+	if grep -q '^dinofs ' /proc/modules; then
+		echo "cleanup: dinofs still loaded"
+		rmmod dinofs || dirty=2
+		dirty=1
+	fi
+	for c in /sys/devices/system/cpu/cpu[0-9]*/online; do
+		[ "$(cat "$c")" = 1 ] || { echo 1 >"$c"; echo "cleanup: onlined ${c%/online}"; }
+	done
+	return $dirty
+}
+
 for f in "${plan[@]}"; do
 	name=$(basename "$f" .sh)
 	to=$(header "$f" timeout 300)
@@ -57,6 +79,7 @@ for f in "${plan[@]}"; do
 	t0=$(date +%s%N)
 	(cd "$work" && exec timeout -k 15 "$to" bash "$f") >"$R/$name.log" 2>&1 </dev/null
 	rc=$?
+	cleanup >>"$R/$name.log" 2>&1 || { [ $rc = 0 ] && [ $rc != 77 ] && rc=99; }
 	secs=$(( ($(date +%s%N) - t0) / 1000000 ))
 	secs=$(printf '%d.%03d' $((secs / 1000)) $((secs % 1000)))
 	sleep 0.2
@@ -69,6 +92,8 @@ for f in "${plan[@]}"; do
 		verdict="FAIL $name kernel splat: $splat"
 	elif [ $rc = 77 ]; then
 		verdict="SKIP $name $(grep -m1 '^SKIP:' "$R/$name.log" | cut -c7-)"
+	elif [ $rc = 99 ]; then
+		verdict="FAIL $name left the VM dirty: $(grep -m1 '^cleanup:' "$R/$name.log")"
 	elif [ $rc != 0 ]; then
 		verdict="FAIL $name exit $rc: $(grep -m1 '^FAIL:' "$R/$name.log" | cut -c7-)"
 	else

@@ -17,6 +17,9 @@
 //! dinofs-workload hold DIR COUNT SIZE        create, open, unlink COUNT files;
 //!                                            keep them open until stdin closes
 //! dinofs-workload statfs PATH SECONDS        statfs in a loop; latency percentiles
+//! dinofs-workload frag BIG SMALL SIZE        write BIG (SIZE bytes) in 64 KiB pieces,
+//!                                            4 KiB to SMALL after each: BIG ends up
+//!                                            fragmented on disk
 //! ```
 
 use std::collections::HashSet;
@@ -209,8 +212,28 @@ mod libc_statfs {
     }
 }
 
+fn frag(big: &Path, small: &Path, size: u64) -> io::Result<String> {
+    let mut b = File::create(big)?;
+    let mut s = File::create(small)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut off = 0u64;
+    let t = Instant::now();
+    while off < size {
+        let n = std::cmp::min(buf.len() as u64, size - off) as usize;
+        pattern(1, &mut buf[..n], off);
+        b.write_all(&buf[..n])?;
+        s.write_all(&buf[..4096])?;
+        // Allocation happens at write time, so interleaving the two files'
+        // writes interleaves their blocks on disk.
+        off += n as u64;
+    }
+    b.sync_all()?;
+    s.sync_all()?;
+    Ok(format!("big={size} small={} secs={:.3}", size / 16, t.elapsed().as_secs_f64()))
+}
+
 fn usage() -> ExitCode {
-    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS");
+    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE");
     ExitCode::from(2)
 }
 
@@ -235,6 +258,10 @@ fn main() -> ExitCode {
         (Some("fill"), Some(d)) => fill(&d),
         (Some("hold"), Some(d)) => match (num(2), num(3)) {
             (Some(c), Some(s)) => hold(&d, c, s),
+            _ => return usage(),
+        },
+        (Some("frag"), Some(d)) => match (args.get(2), num(3)) {
+            (Some(small), Some(size)) => frag(&d, Path::new(small), size),
             _ => return usage(),
         },
         (Some("statfs"), Some(d)) => match num(2) {
