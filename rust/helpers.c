@@ -12,6 +12,7 @@
 #include <linux/delay.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
+#include <linux/shrinker.h>
 #include <linux/buffer_head.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -766,6 +767,45 @@ int dinofs_cpuhp_add_instance(int state, struct hlist_node *node)
 void dinofs_cpuhp_remove_instance(int state, struct hlist_node *node)
 {
 	cpuhp_state_remove_instance_nocalls(state, node);
+}
+
+/*
+ * The engine's shrinker: queued inodes pin memory that reclaim cannot free
+ * directly, so "count" reports them and "scan" makes the workers run now
+ * and the next producers throttle (rust/inodegc.rs). It frees nothing
+ * itself: seeks 0, SHRINKER_NONSLAB.
+ */
+static unsigned long dinofs_gc_count(struct shrinker *s,
+				     struct shrink_control *sc)
+{
+	return dinofs_rs_gc_shrinker_count(s->private_data);
+}
+
+static unsigned long dinofs_gc_scan(struct shrinker *s,
+				    struct shrink_control *sc)
+{
+	return dinofs_rs_gc_shrinker_scan(s->private_data);
+}
+
+struct shrinker *dinofs_gc_shrinker_new(const char *id, void *gc)
+{
+	struct shrinker *s = shrinker_alloc(SHRINKER_NONSLAB,
+					    "dinofs-inodegc:%s", id);
+
+	if (!s)
+		return NULL;
+	s->count_objects = dinofs_gc_count;
+	s->scan_objects = dinofs_gc_scan;
+	s->seeks = 0;
+	s->batch = 32;		/* one inode cluster: scan once 64 are queued */
+	s->private_data = gc;
+	shrinker_register(s);
+	return s;
+}
+
+void dinofs_gc_shrinker_free(struct shrinker *s)
+{
+	shrinker_free(s);
 }
 
 /* sync_fs during freeze_super(), after page faults are blocked. */

@@ -166,6 +166,8 @@ bool dinofs_sb_freezing_pagefault(struct super_block *sb);
 struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
 				    bool *fail_next_freeze, u32 *slow_worker_us);
 void dinofs_usleep(u32 us);
+struct shrinker *dinofs_gc_shrinker_new(const char *id, void *gc);
+void dinofs_gc_shrinker_free(struct shrinker *s);
 void dinofs_debugfs_remove(struct dentry *dir);
 int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len);
 
@@ -220,5 +222,7 @@ int dinofs_rs_unfreeze_fs(struct super_block *sb);
 void dinofs_rs_gc_worker(struct work_struct *work);
 int dinofs_rs_cpu_dead(unsigned int cpu, struct hlist_node *node);
 int dinofs_rs_gc_show(struct seq_file *m, void *gc);
+unsigned long dinofs_rs_gc_shrinker_count(void *gc);
+unsigned long dinofs_rs_gc_shrinker_scan(void *gc);
 
 #endif /* DINOFS_HELPERS_H */

@@ -60,7 +60,10 @@
 
 use crate::format;
 use crate::inode;
-use crate::prims::{self, CpuHpInstance, CpuHpNode, CpuMask, GcOwner, GcQueue, GcQueues, GcWorkqueue, NofsScope, PreemptGuard};
+use crate::prims::{
+    self, CpuHpInstance, CpuHpNode, CpuMask, GcOwner, GcQueue, GcQueues, GcShrinker, GcWorkqueue, NofsScope,
+    PreemptGuard,
+};
 use crate::vfs::{DeadInode, SuperBlock};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use kernel::prelude::*;
@@ -94,6 +97,7 @@ pub(crate) struct Stats {
     pub(crate) stops: AtomicU64,
     pub(crate) starts: AtomicU64,
     pub(crate) shrinker_scans: AtomicU64,
+    pub(crate) shrinker_counts: AtomicU64,
     pub(crate) off_cpu_runs: AtomicU64,
     pub(crate) worker_runs_while_stopped: AtomicU64,
     pub(crate) errors: AtomicU64,
@@ -109,6 +113,7 @@ pub(crate) struct InodeGc {
     queues: Option<GcQueues>,
     wq: Option<GcWorkqueue>,
     cpuhp: Option<CpuHpInstance>,
+    shrinker: Option<GcShrinker>,
     /// CPUs whose queue may be non-empty (observability and a fast path;
     /// correctness never depends on it).
     nonempty: CpuMask,
@@ -138,6 +143,7 @@ impl InodeGc {
                 queues: None,
                 wq: None,
                 cpuhp: None,
+                shrinker: None,
                 nonempty: CpuMask::new()?,
                 enabled: AtomicBool::new(!sb.rdonly()),
                 sync_mode,
@@ -155,6 +161,10 @@ impl InodeGc {
         // `destroy` drops the instance.
         let inst = unsafe { CpuHpInstance::new(&gc.cpuhp_node)? };
         gc.cpuhp = Some(inst);
+        // SAFETY: the engine is boxed (fixed address) and drops the
+        // shrinker first thing in its destructor.
+        let shrinker = unsafe { GcShrinker::new(sb.id(), &*gc)? };
+        gc.shrinker = Some(shrinker);
         Ok(gc)
     }
 
@@ -308,6 +318,35 @@ impl InodeGc {
         self.queue_all();
     }
 
+    /// The shrinker's count: queued inodes pin memory; report some while
+    /// there is queued work and gc is enabled, so reclaim calls `scan`.
+    pub(crate) fn shrinker_count(&self) -> u64 {
+        self.stats.shrinker_counts.fetch_add(1, Relaxed);
+        if !self.is_enabled() {
+            return 0;
+        }
+        self.queues().map(|q| q.items().load(Relaxed) as u64).sum()
+    }
+
+    /// The shrinker's scan: memory is short; run every non-empty queue now
+    /// and make its next producer throttle (seed 001: reclaim must stay
+    /// throttled by a long queue, not dump work and declare OOM).
+    pub(crate) fn shrinker_scan(&self) -> u64 {
+        if !self.is_enabled() {
+            return prims::SHRINK_STOP;
+        }
+        self.stats.shrinker_scans.fetch_add(1, Relaxed);
+        for q in self.queues() {
+            if !q.is_empty() {
+                q.shrinker_hits().fetch_add(1, Relaxed);
+                if let Some(wq) = &self.wq {
+                    wq.queue_on(q, 0);
+                }
+            }
+        }
+        prims::SHRINK_STOP
+    }
+
     /// Inodes queued now on `cpu`.
     pub(crate) fn queued_on(&self, cpu: u32) -> u32 {
         self.queue_of(cpu).map_or(0, |q| q.items().load(Relaxed))
@@ -328,7 +367,9 @@ impl InodeGc {
 impl Drop for InodeGc {
     /// Tears the engine down at unmount, after [`InodeGc::stop`].
     fn drop(&mut self) {
-        // The hotplug instance first: no fold may race with the teardown.
+        // The shrinker and the hotplug instance first: no callback may race
+        // with the teardown.
+        drop(self.shrinker.take());
         drop(self.cpuhp.take());
         // destroy_workqueue drains what is still pending.
         drop(self.wq.take());
@@ -463,7 +504,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
 /// line, then one line per possible CPU.
 pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
-    let rows: [(&str, &AtomicU64); 14] = [
+    let rows: [(&str, &AtomicU64); 15] = [
         ("queued", &s.queued),
         ("inactivated", &s.inactivated),
         ("worker_runs", &s.worker_runs),
@@ -475,6 +516,7 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         ("stops", &s.stops),
         ("starts", &s.starts),
         ("shrinker_scans", &s.shrinker_scans),
+        ("shrinker_counts", &s.shrinker_counts),
         ("off_cpu_runs", &s.off_cpu_runs),
         ("worker_runs_while_stopped", &s.worker_runs_while_stopped),
         ("errors", &s.errors),

@@ -406,6 +406,64 @@ impl Drop for GcWorkqueue {
 }
 
 // ---------------------------------------------------------------------------
+// Shrinker
+
+/// A registered shrinker whose callbacks reach the engine
+/// ([`InodeGc::shrinker_count`], [`InodeGc::shrinker_scan`]); unregistered
+/// and freed on drop (which waits for running callbacks).
+///
+/// [`InodeGc::shrinker_count`]: crate::inodegc::InodeGc::shrinker_count
+/// [`InodeGc::shrinker_scan`]: crate::inodegc::InodeGc::shrinker_scan
+pub(crate) struct GcShrinker(NonNull<bindings::shrinker>);
+
+// SAFETY: a handle; the shrinker core serialises registration and removal.
+unsafe impl Send for GcShrinker {}
+// SAFETY: as above.
+unsafe impl Sync for GcShrinker {}
+
+/// What `scan_objects` returns when it freed nothing itself.
+pub(crate) const SHRINK_STOP: u64 = !0;
+
+impl GcShrinker {
+    /// Registers a shrinker named `dinofs-inodegc:<id>` for `gc`.
+    ///
+    /// # Safety
+    ///
+    /// `gc` must not move or be freed before the returned value is dropped.
+    pub(crate) unsafe fn new(id: &CStr, gc: &crate::inodegc::InodeGc) -> Result<Self> {
+        // SAFETY: valid string; `gc` outlives the shrinker per the contract.
+        let p = unsafe {
+            bindings::dinofs_gc_shrinker_new(
+                id.as_char_ptr(),
+                (gc as *const crate::inodegc::InodeGc).cast_mut().cast(),
+            )
+        };
+        Ok(Self(NonNull::new(p).ok_or(ENOMEM)?))
+    }
+}
+
+impl Drop for GcShrinker {
+    fn drop(&mut self) {
+        // SAFETY: registered in new(); shrinker_free waits for callbacks.
+        unsafe { bindings::dinofs_gc_shrinker_free(self.0.as_ptr()) };
+    }
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_gc_shrinker_count(gc: *mut kernel::ffi::c_void) -> kernel::ffi::c_ulong {
+    // SAFETY: the engine registered this shrinker and outlives it.
+    let gc = unsafe { &*gc.cast::<crate::inodegc::InodeGc>() };
+    gc.shrinker_count() as _
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_gc_shrinker_scan(gc: *mut kernel::ffi::c_void) -> kernel::ffi::c_ulong {
+    // SAFETY: as above.
+    let gc = unsafe { &*gc.cast::<crate::inodegc::InodeGc>() };
+    gc.shrinker_scan() as _
+}
+
+// ---------------------------------------------------------------------------
 // CPU hotplug
 
 /// A registration of one engine with the CPU-hotplug state.
