@@ -19,7 +19,9 @@
 //! - `format`: the on-disk format, shared with the userspace tools;
 //! - `bindings`: kernel bindings plus the module-local `dinofs_*` ones.
 //!
-//! Everything but `vfs`, `prims` and `bindings` is safe Rust.
+//! - `trace`: tracepoint wrappers (events defined in `dinofs_trace.h`).
+//!
+//! Everything but `vfs`, `prims`, `trace` and `bindings` is safe Rust.
 //!
 //! Try it in the test VM (`make shell`):
 //!
@@ -45,6 +47,7 @@ mod format;
 mod inode;
 mod inodegc;
 mod prims;
+mod trace;
 mod super_ops;
 mod vfs;
 

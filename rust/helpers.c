@@ -26,6 +26,9 @@
 #include <linux/slab.h>
 #include "helpers.h"
 
+#define CREATE_TRACE_POINTS
+#include "dinofs_trace.h"
+
 static bool selftest_splat;
 module_param(selftest_splat, bool, 0444);
 MODULE_PARM_DESC(selftest_splat,
@@ -858,6 +861,35 @@ void dinofs_debugfs_remove(struct dentry *dir)
 int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len)
 {
 	return seq_write(m, data, len);
+}
+
+/* One entry point for all engine events, so Rust needs one binding. */
+void dinofs_trace_gc(int event, dev_t dev, u64 ino, unsigned int cpu,
+		     unsigned int items)
+{
+	switch (event) {
+	case DINOFS_TRACE_FLUSH: trace_dinofs_inodegc_flush(dev); break;
+	case DINOFS_TRACE_PUSH: trace_dinofs_inodegc_push(dev); break;
+	case DINOFS_TRACE_STOP: trace_dinofs_inodegc_stop(dev); break;
+	case DINOFS_TRACE_START: trace_dinofs_inodegc_start(dev); break;
+	case DINOFS_TRACE_QUEUE:
+		trace_dinofs_inodegc_queue(dev, ino, cpu, items); break;
+	case DINOFS_TRACE_THROTTLE:
+		trace_dinofs_inodegc_throttle(dev, ino, cpu, items); break;
+	case DINOFS_TRACE_WORKER:
+		trace_dinofs_inodegc_worker(dev, ino, cpu, items); break;
+	case DINOFS_TRACE_CPU_DEAD:
+		trace_dinofs_inodegc_cpu_dead(dev, ino, cpu, items); break;
+	case DINOFS_TRACE_SHRINKER_SCAN:
+		trace_dinofs_inodegc_shrinker_scan(dev, ino, cpu, items); break;
+	case DINOFS_TRACE_INACTIVATING:
+		trace_dinofs_inode_inactivating(dev, ino, cpu, items); break;
+	}
+}
+
+dev_t dinofs_sb_dev(struct super_block *sb)
+{
+	return sb->s_dev;
 }
 
 void dinofs_corrupt(struct super_block *sb, const char *what, u64 where)

@@ -171,6 +171,17 @@ void dinofs_gc_shrinker_free(struct shrinker *s);
 void dinofs_debugfs_remove(struct dentry *dir);
 int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len);
 
+/* Tracepoints (rust/dinofs_trace.h, wrapped by rust/trace.rs). */
+void dinofs_trace_gc(int event, dev_t dev, u64 ino, unsigned int cpu,
+		     unsigned int items);
+enum dinofs_trace_event {
+	DINOFS_TRACE_FLUSH, DINOFS_TRACE_PUSH, DINOFS_TRACE_STOP,
+	DINOFS_TRACE_START, DINOFS_TRACE_QUEUE, DINOFS_TRACE_THROTTLE,
+	DINOFS_TRACE_WORKER, DINOFS_TRACE_CPU_DEAD,
+	DINOFS_TRACE_SHRINKER_SCAN, DINOFS_TRACE_INACTIVATING,
+};
+dev_t dinofs_sb_dev(struct super_block *sb);
+
 /* Harness self-test switch (module parameter selftest_splat). */
 bool dinofs_selftest_splat(void);
 void dinofs_selftest_warn(void);

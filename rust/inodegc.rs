@@ -64,6 +64,7 @@ use crate::prims::{
     self, CpuHpInstance, CpuHpNode, CpuMask, GcOwner, GcQueue, GcQueues, GcShrinker, GcWorkqueue, NofsScope,
     PreemptGuard,
 };
+use crate::trace::{self, Dev};
 use crate::vfs::{DeadInode, SuperBlock};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use kernel::prelude::*;
@@ -110,6 +111,8 @@ pub(crate) struct Stats {
 #[repr(C)]
 pub(crate) struct InodeGc {
     cpuhp_node: CpuHpNode,
+    /// The device, for tracepoints.
+    dev: Dev,
     queues: Option<GcQueues>,
     wq: Option<GcWorkqueue>,
     cpuhp: Option<CpuHpInstance>,
@@ -140,6 +143,7 @@ impl InodeGc {
         let mut gc = KBox::new(
             Self {
                 cpuhp_node: CpuHpNode::new(),
+                dev: sb.dev(),
                 queues: None,
                 wq: None,
                 cpuhp: None,
@@ -214,11 +218,13 @@ impl InodeGc {
         let Some(queues) = self.queues.as_ref() else {
             return drop(inode);
         };
+        let ino = inode.inode().ino();
         let (q, items) = {
             let cpu = PreemptGuard::new();
             let q = queues.get(cpu.cpu());
             q.push(inode);
             let items = q.items().fetch_add(1, Relaxed) + 1;
+            trace::inodegc_queue(self.dev, ino, cpu.cpu(), items);
             self.nonempty.set(cpu.cpu());
             if self.is_enabled() {
                 let delay = if items >= QUEUE_DEPTH || low { 0 } else { 1 };
@@ -233,6 +239,7 @@ impl InodeGc {
         let hit = q.shrinker_hits().load(Relaxed) > 0;
         if (items > MAX_BACKLOG || hit) && self.is_enabled() && !NofsScope::current_is_nofs() {
             self.stats.throttles.fetch_add(1, Relaxed);
+            trace::inodegc_throttle(self.dev, q.cpu(), items);
             if let Some(wq) = &self.wq {
                 wq.flush_queue(q);
             }
@@ -260,6 +267,7 @@ impl InodeGc {
             return;
         }
         self.stats.pushes.fetch_add(1, Relaxed);
+        trace::inodegc_push(self.dev);
         self.queue_all();
     }
 
@@ -270,6 +278,7 @@ impl InodeGc {
             return Ok(());
         }
         self.stats.flushes.fetch_add(1, Relaxed);
+        trace::inodegc_flush(self.dev);
         self.queue_all();
         if let Some(wq) = &self.wq {
             wq.flush();
@@ -295,6 +304,7 @@ impl InodeGc {
             return;
         }
         self.stats.stops.fetch_add(1, Relaxed);
+        trace::inodegc_stop(self.dev);
         // Drain, never cancel: producers that sampled "enabled" before we
         // cleared it may still arm work; loop until a pass finds nothing.
         self.queue_all();
@@ -315,6 +325,7 @@ impl InodeGc {
             return;
         }
         self.stats.starts.fetch_add(1, Relaxed);
+        trace::inodegc_start(self.dev);
         self.queue_all();
     }
 
@@ -336,6 +347,7 @@ impl InodeGc {
             return prims::SHRINK_STOP;
         }
         self.stats.shrinker_scans.fetch_add(1, Relaxed);
+        trace::inodegc_shrinker_scan(self.dev, self.shrinker_count() as u32);
         for q in self.queues() {
             if !q.is_empty() {
                 q.shrinker_hits().fetch_add(1, Relaxed);
@@ -389,6 +401,7 @@ impl Drop for InodeGc {
 /// Inactivates one dead inode and frees it.
 fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
     inode.set_state(INACTIVATING);
+    trace::inode_inactivating(gc.dev, inode.inode().ino(), prims::current_cpu());
     let r = inode::inactivate(inode.inode());
     gc.stats.inactivated.fetch_add(1, Relaxed);
     let errno = match r {
@@ -426,7 +439,8 @@ impl GcOwner for InodeGc {
             r.fetch_add(1, Relaxed);
         }
         self.nonempty.clear(q.cpu());
-        q.items().store(0, Relaxed);
+        let items = q.items().swap(0, Relaxed);
+        trace::inodegc_worker(self.dev, q.cpu(), items);
         q.shrinker_hits().store(0, Relaxed);
         let batch = q.take_all();
         // Inactivation runs on behalf of reclaim: no allocation in it may
@@ -466,6 +480,7 @@ impl GcOwner for InodeGc {
                 wq.queue_on(q, 0);
             }
         }
+        trace::inodegc_cpu_dead(self.dev, dead, cpu.cpu(), n);
         drop(cpu);
         self.stats.folds.fetch_add(1, Relaxed);
         self.stats.folded_items.fetch_add(n as u64, Relaxed);

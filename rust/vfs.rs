@@ -102,6 +102,12 @@ impl SuperBlock {
         unsafe { CStr::from_char_ptr((*self.as_ptr()).s_id.as_ptr()) }
     }
 
+    /// The device number (`s_dev`), for tracepoints.
+    pub(crate) fn dev(&self) -> crate::trace::Dev {
+        // SAFETY: live superblock; s_dev is set before fill_super.
+        crate::trace::Dev(unsafe { bindings::dinofs_sb_dev(self.as_ptr()) })
+    }
+
     /// Size of the block device in filesystem blocks.
     pub(crate) fn device_blocks(&self) -> u64 {
         // SAFETY: the superblock is live and has a block device.
