@@ -9,6 +9,7 @@
 #include <linux/bug.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
+#include <linux/hash.h>
 #include <linux/delay.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
@@ -64,7 +65,9 @@ static struct inode *dinofs_alloc_inode(struct super_block *sb)
 		return NULL;
 	memset(di->map, 0, sizeof(di->map));
 	di->blocks = 0;
-	di->gc_state = 0;
+	di->gc_state = DINOFS_GC_NONE;
+	di->prealloc = false;
+	INIT_HLIST_NODE(&di->gc_hash);
 	return &di->vfs_inode;
 }
 
@@ -172,7 +175,6 @@ static const struct file_operations dinofs_file_fops = {
 
 static const struct inode_operations dinofs_file_iops = {
 	.setattr	= dinofs_rs_setattr,
-	.getattr	= simple_getattr,
 };
 
 static const struct file_operations dinofs_dir_fops = {
@@ -194,18 +196,15 @@ static const struct inode_operations dinofs_dir_iops = {
 	.rename		= dinofs_rs_rename,
 	.tmpfile	= dinofs_rs_tmpfile,
 	.setattr	= dinofs_rs_setattr,
-	.getattr	= simple_getattr,
 };
 
 static const struct inode_operations dinofs_symlink_iops = {
 	.get_link	= page_get_link,
 	.setattr	= dinofs_rs_setattr,
-	.getattr	= simple_getattr,
 };
 
 static const struct inode_operations dinofs_special_iops = {
 	.setattr	= dinofs_rs_setattr,
-	.getattr	= simple_getattr,
 };
 
 /* Installs the operation tables matching inode->i_mode. */
@@ -809,6 +808,93 @@ struct shrinker *dinofs_gc_shrinker_new(const char *id, void *gc)
 void dinofs_gc_shrinker_free(struct shrinker *s)
 {
 	shrinker_free(s);
+}
+
+/*
+ * The gc index: every inode from the moment evict_inode decides it needs
+ * inactivation (before it leaves the inode hash) until its inactivation is
+ * over. iget consults it first: a waiting inode is cancelled (the disk is
+ * consistent, the new in-memory inode takes over), one being inactivated is
+ * waited for. gc_state only changes under the index lock, so a claim and a
+ * worker starting on the same inode cannot both win.
+ */
+struct dinofs_gc_index *dinofs_gc_index_new(void)
+{
+	struct dinofs_gc_index *idx = kzalloc(sizeof(*idx), GFP_KERNEL);
+
+	if (idx)
+		spin_lock_init(&idx->lock);
+	return idx;
+}
+
+void dinofs_gc_index_free(struct dinofs_gc_index *idx)
+{
+	kfree(idx);
+}
+
+static struct hlist_head *dinofs_gc_bucket(struct dinofs_gc_index *idx,
+					   unsigned long ino)
+{
+	return &idx->heads[hash_long(ino, ilog2(DINOFS_GC_INDEX_BUCKETS))];
+}
+
+void dinofs_gc_index_add(struct dinofs_gc_index *idx, struct inode *inode)
+{
+	struct dinofs_inode *di = dinofs_i(inode);
+
+	spin_lock(&idx->lock);
+	di->gc_state = DINOFS_GC_NEED_INACTIVE;
+	hlist_add_head(&di->gc_hash, dinofs_gc_bucket(idx, inode->i_ino));
+	spin_unlock(&idx->lock);
+}
+
+void dinofs_gc_index_del(struct dinofs_gc_index *idx, struct inode *inode)
+{
+	struct dinofs_inode *di = dinofs_i(inode);
+
+	spin_lock(&idx->lock);
+	if (!hlist_unhashed(&di->gc_hash))
+		hlist_del_init(&di->gc_hash);
+	spin_unlock(&idx->lock);
+}
+
+int dinofs_gc_index_claim(struct dinofs_gc_index *idx, unsigned long ino)
+{
+	struct dinofs_inode *di;
+	int ret = DINOFS_GC_ABSENT;
+
+	spin_lock(&idx->lock);
+	hlist_for_each_entry(di, dinofs_gc_bucket(idx, ino), gc_hash) {
+		if (di->vfs_inode.i_ino != ino || di->gc_state == DINOFS_GC_CANCELLED)
+			continue;
+		if (di->gc_state == DINOFS_GC_INACTIVATING) {
+			ret = DINOFS_GC_BUSY;
+			break;
+		}
+		di->gc_state = DINOFS_GC_CANCELLED;
+		ret = DINOFS_GC_WAS_CANCELLED;
+		break;
+	}
+	spin_unlock(&idx->lock);
+	return ret;
+}
+
+bool dinofs_gc_index_begin(struct dinofs_gc_index *idx, struct inode *inode)
+{
+	struct dinofs_inode *di = dinofs_i(inode);
+	bool go;
+
+	spin_lock(&idx->lock);
+	go = di->gc_state == DINOFS_GC_NEED_INACTIVE;
+	if (go)
+		di->gc_state = DINOFS_GC_INACTIVATING;
+	spin_unlock(&idx->lock);
+	return go;
+}
+
+unsigned long dinofs_gc_state_of(struct inode *inode)
+{
+	return READ_ONCE(dinofs_i(inode)->gc_state);
 }
 
 /* sync_fs during freeze_super(), after page faults are blocked. */

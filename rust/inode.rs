@@ -25,6 +25,9 @@ pub(crate) fn iget(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
     if !format::ino_is_valid(ino, blocks) || !alloc::test_bit_cluster(sb, format::ino_cluster(ino) as u64)? {
         return Err(sb.corrupt(c_str!("inode number"), ino as u64));
     }
+    // An evicted inode waiting for (or in) inactivation must not be read
+    // back from disk under it.
+    sb.info().gc.claim_for_iget(ino);
     let new = match sb.iget_locked(ino)? {
         Iget::Cached(inode) => return Ok(inode),
         Iget::New(new) => new,
@@ -135,10 +138,71 @@ fn new_block(inode: &Inode, map: &mut MapGuard<'_>, goal: u64, indirect: bool) -
     Ok(block)
 }
 
+/// Blocks of `inode` inside EOF: file blocks `>= eof_blocks` are past EOF.
+fn eof_blocks(inode: &Inode) -> u64 {
+    inode.size().div_ceil(format::BLOCK_SIZE as u64)
+}
+
 /// Maps file block `iblock` of `inode` to a disk block, allocating it (and
 /// any indirect blocks on the way) if `create`. Returns the block and
 /// whether it is new, or `None` for a hole when not creating.
+///
+/// Speculative preallocation (regular files): a write that appends at EOF
+/// to a file of at least [`PREALLOC_MIN_BLOCKS`] blocks also allocates up
+/// to [`PREALLOC_MAX_BLOCKS`] blocks past it, so a streaming writer gets
+/// contiguous space and one allocation per batch. Those blocks were never
+/// written, so a block past EOF is always reported *new* to the buffer
+/// layer (which zeroes what the write does not cover and drops stale
+/// block-device aliases), and a write that would leave preallocated blocks
+/// inside EOF with a hole before it frees them first. The preallocation is
+/// trimmed when the inode is evicted (`trim_eof`, from the inodegc worker)
+/// or truncated.
+///
+/// [`PREALLOC_MIN_BLOCKS`]: crate::inodegc::PREALLOC_MIN_BLOCKS
+/// [`PREALLOC_MAX_BLOCKS`]: crate::inodegc::PREALLOC_MAX_BLOCKS
 pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
+    let mut map = inode.lock_map();
+    let regular = inode.mode() & format::S_IFMT == format::S_IFREG;
+    if !create || !regular {
+        return map_locked(inode, &mut map, iblock, create);
+    }
+    let eof = eof_blocks(inode);
+    if iblock > eof && map.prealloc() {
+        // A write past EOF leaving a hole: preallocated blocks would end up
+        // inside EOF without ever being written. Free them first.
+        free_blocks_from(inode, &mut map, eof, true)?;
+        map.set_prealloc(false);
+    }
+    let Some((block, mut new)) = map_locked(inode, &mut map, iblock, true)? else {
+        return Ok(None);
+    };
+    if iblock >= eof {
+        new = true;
+    }
+    // Preallocate when this append reaches the end of what is mapped (the
+    // next block is not): the writer streams past any earlier batch.
+    if iblock == eof
+        && iblock >= crate::inodegc::PREALLOC_MIN_BLOCKS
+        && map_locked(inode, &mut map, iblock + 1, false)?.is_none()
+    {
+        let extra = core::cmp::min(iblock / 4 + 1, crate::inodegc::PREALLOC_MAX_BLOCKS);
+        let mut got = false;
+        for j in 1..=extra {
+            // Best effort: stop at the first failure (ENOSPC, EFBIG).
+            match map_locked(inode, &mut map, iblock + j, true) {
+                Ok(Some(_)) => got = true,
+                _ => break,
+            }
+        }
+        if got {
+            map.set_prealloc(true);
+        }
+    }
+    Ok(Some((block, new)))
+}
+
+/// [`map_block`] with the map already locked, without preallocation.
+fn map_locked(inode: &Inode, map: &mut MapGuard<'_>, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
     let Some(path) = format::block_path(iblock) else {
         return if create { Err(EFBIG) } else { Ok(None) };
     };
@@ -153,7 +217,6 @@ pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Opti
     let depth = idx.len();
     indices[..depth].copy_from_slice(idx);
 
-    let mut map = inode.lock_map();
     let goal = map.ptrs()[0] as u64 + iblock;
     let mut ptr = map.ptrs()[top];
     let mut new = false;
@@ -161,7 +224,7 @@ pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Opti
         if !create {
             return Ok(None);
         }
-        ptr = new_block(inode, &mut map, goal, depth > 0)?;
+        ptr = new_block(inode, map, goal, depth > 0)?;
         map.set_ptr(top, ptr);
         inode.mark_dirty();
         new = depth == 0;
@@ -175,7 +238,7 @@ pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Opti
                 return Ok(None);
             }
             let leaf = level + 1 == depth;
-            child = new_block(inode, &mut map, goal, !leaf)?;
+            child = new_block(inode, map, goal, !leaf)?;
             write_ptr(inode, parent, i, child)?;
             inode.mark_dirty();
             new = leaf;
@@ -337,6 +400,14 @@ pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
         return Err(EFBIG);
     }
     let old = inode.size();
+    {
+        // Preallocated blocks must not end up inside EOF unwritten.
+        let mut map = inode.lock_map();
+        if map.prealloc() {
+            free_blocks_from(inode, &mut map, eof_blocks(inode), true)?;
+            map.set_prealloc(false);
+        }
+    }
     inode.truncate_pagecache(size)?;
     if size < old {
         let from = size.div_ceil(format::BLOCK_SIZE as u64);
@@ -362,6 +433,20 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     drop(st);
     drop(map);
     r.and(r2).and(r3)
+}
+
+/// Trims the speculative preallocation past EOF of a linked inode the VFS
+/// has evicted (inodegc worker), and writes the inode's new block map.
+pub(crate) fn trim_eof(inode: &Inode) -> Result {
+    {
+        let mut map = inode.lock_map();
+        if !map.prealloc() {
+            return Ok(());
+        }
+        free_blocks_from(inode, &mut map, eof_blocks(inode), false)?;
+        map.set_prealloc(false);
+    }
+    write_inode(inode, false)
 }
 
 /// Undoes a create that failed after the inode was allocated on disk: frees

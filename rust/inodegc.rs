@@ -16,12 +16,19 @@
 //!
 //! A dead inode moves through three states, recorded in `gc_state`:
 //!
-//! - `NEED_INACTIVE`: on a queue, waiting. Its number is still allocated on
-//!   disk and it is on the orphan list, so a crash loses nothing.
-//! - `INACTIVATING`: taken by a worker, being torn down.
+//! - `NEED_INACTIVE`: entered in the index at `evict_inode`, then queued at
+//!   `destroy_inode`, waiting. An unlinked inode's number is still
+//!   allocated on disk and on the orphan list, so a crash loses nothing.
+//! - `INACTIVATING`: taken by a worker: an unlinked inode is torn down
+//!   (`inode::inactivate`), a linked one has its speculative preallocation
+//!   past EOF trimmed (`inode::trim_eof`).
+//! - `CANCELLED`: `iget` wanted the inode back while it was waiting; the
+//!   worker just frees the memory.
 //! - freed: the worker released the memory (after an RCU grace period).
 //!
-//! Inodes that need no on-disk work skip all three and are freed at once.
+//! Inodes that need no on-disk work skip all of this and are freed at once.
+//! `iget` of an inode that is `INACTIVATING` waits (pushing the queues)
+//! until the worker is done; see [`InodeGc::claim_for_iget`].
 //!
 //! # Triggers and the throttle
 //!
@@ -61,8 +68,8 @@
 use crate::format;
 use crate::inode;
 use crate::prims::{
-    self, CpuHpInstance, CpuHpNode, CpuMask, GcOwner, GcQueue, GcQueues, GcShrinker, GcWorkqueue, NofsScope,
-    PreemptGuard,
+    self, Claim, CpuHpInstance, CpuHpNode, CpuMask, GcIndex, GcOwner, GcQueue, GcQueues, GcShrinker,
+    GcWorkqueue, NofsScope, PreemptGuard,
 };
 use crate::trace::{self, Dev};
 use crate::vfs::{DeadInode, SuperBlock};
@@ -79,10 +86,12 @@ pub(crate) const QUEUE_DEPTH: u32 = format::INODES_PER_CLUSTER;
 /// inode pins its in-memory inode) must not grow without bound.
 pub(crate) const MAX_BACKLOG: u32 = 256;
 
-/// `gc_state`: queued, waiting for a worker.
-pub(crate) const NEED_INACTIVE: usize = 1;
-/// `gc_state`: a worker is tearing the inode down.
-pub(crate) const INACTIVATING: usize = 2;
+/// Speculative preallocation starts once a file is this many blocks long
+/// (files within the direct blocks never get any).
+pub(crate) const PREALLOC_MIN_BLOCKS: u64 = format::DIRECT_BLOCKS as u64;
+
+/// Most blocks preallocated past EOF at once.
+pub(crate) const PREALLOC_MAX_BLOCKS: u64 = 64;
 
 /// Counters, exported under debugfs (`/sys/kernel/debug/dinofs/<dev>/inodegc`).
 #[derive(Default)]
@@ -99,6 +108,9 @@ pub(crate) struct Stats {
     pub(crate) starts: AtomicU64,
     pub(crate) shrinker_scans: AtomicU64,
     pub(crate) shrinker_counts: AtomicU64,
+    pub(crate) trims: AtomicU64,
+    pub(crate) cancelled: AtomicU64,
+    pub(crate) iget_waits: AtomicU64,
     pub(crate) off_cpu_runs: AtomicU64,
     pub(crate) worker_runs_while_stopped: AtomicU64,
     pub(crate) errors: AtomicU64,
@@ -117,6 +129,8 @@ pub(crate) struct InodeGc {
     wq: Option<GcWorkqueue>,
     cpuhp: Option<CpuHpInstance>,
     shrinker: Option<GcShrinker>,
+    /// Inodes from eviction until their inactivation is over (for iget).
+    index: GcIndex,
     /// CPUs whose queue may be non-empty (observability and a fast path;
     /// correctness never depends on it).
     nonempty: CpuMask,
@@ -148,6 +162,7 @@ impl InodeGc {
                 wq: None,
                 cpuhp: None,
                 shrinker: None,
+                index: GcIndex::new()?,
                 nonempty: CpuMask::new()?,
                 enabled: AtomicBool::new(!sb.rdonly()),
                 sync_mode,
@@ -185,16 +200,25 @@ impl InodeGc {
         self.enabled.load(SeqCst)
     }
 
-    /// Whether `inode` needs on-disk work before its memory can go.
-    fn needs_inactive(&self, inode: &DeadInode) -> bool {
-        let i = inode.inode();
-        i.nlink() == 0 && !i.is_bad() && !i.sb().rdonly()
+    /// `evict_inode`: decides whether `inode` needs on-disk work before its
+    /// memory can go — it was unlinked, or it holds speculative
+    /// preallocation past EOF to trim — and if so enters it in the index
+    /// now, while it is still in the inode hash, so that an `iget` racing
+    /// with the eviction finds it there.
+    pub(crate) fn evict(&self, inode: &crate::vfs::Inode) {
+        if inode.is_bad() || inode.sb().rdonly() {
+            return;
+        }
+        let prealloc = inode.lock_map().prealloc();
+        if inode.nlink() == 0 || prealloc {
+            self.index.add(inode);
+        }
     }
 
     /// `->destroy_inode`: queue the inode for inactivation, inactivate it
     /// now (`inodegc=sync`), or free it.
     pub(crate) fn destroy_inode(&self, inode: DeadInode) {
-        if !self.needs_inactive(&inode) {
+        if !inode.inode().gc_pending() {
             return drop(inode);
         }
         if self.sync_mode {
@@ -202,6 +226,28 @@ impl InodeGc {
             return;
         }
         self.queue(inode);
+    }
+
+    /// `iget` of `ino`: if the inode is waiting for inactivation, cancel
+    /// that (the disk is consistent and the new in-memory inode takes
+    /// over); if a worker is inactivating it, expedite and wait (XFS's
+    /// EAGAIN loop). Never spins while gc is stopped: a stopped engine has
+    /// no inactivation in progress (stop drains), only waiting inodes.
+    pub(crate) fn claim_for_iget(&self, ino: u32) {
+        loop {
+            match self.index.claim(ino) {
+                Claim::Absent => return,
+                Claim::Cancelled => {
+                    self.stats.cancelled.fetch_add(1, Relaxed);
+                    return;
+                }
+                Claim::Busy => {
+                    self.stats.iget_waits.fetch_add(1, Relaxed);
+                    self.push();
+                    prims::usleep(1000);
+                }
+            }
+        }
     }
 
     /// Whether free space is low enough that queued inodes should be
@@ -213,7 +259,6 @@ impl InodeGc {
 
     /// The producer. See the module documentation for the triggers.
     fn queue(&self, inode: DeadInode) {
-        inode.set_state(NEED_INACTIVE);
         let low = Self::space_low(inode.inode().sb());
         let Some(queues) = self.queues.as_ref() else {
             return drop(inode);
@@ -400,9 +445,21 @@ impl Drop for InodeGc {
 
 /// Inactivates one dead inode and frees it.
 fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
-    inode.set_state(INACTIVATING);
-    trace::inode_inactivating(gc.dev, inode.inode().ino(), prims::current_cpu());
-    let r = inode::inactivate(inode.inode());
+    let i = inode.inode();
+    if !gc.index.begin(i) {
+        // iget cancelled it: a live inode owns the disk state now.
+        gc.index.del(i);
+        drop(inode);
+        return 0;
+    }
+    trace::inode_inactivating(gc.dev, i.ino(), prims::current_cpu());
+    let r = if i.nlink() == 0 {
+        inode::inactivate(i)
+    } else {
+        gc.stats.trims.fetch_add(1, Relaxed);
+        inode::trim_eof(i)
+    };
+    gc.index.del(i);
     gc.stats.inactivated.fetch_add(1, Relaxed);
     let errno = match r {
         Ok(()) => 0,
@@ -410,8 +467,8 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
             gc.stats.errors.fetch_add(1, Relaxed);
             pr_err!(
                 "{}: inactivating inode {} failed ({:?}); fsck.dinofs will reclaim it\n",
-                inode.inode().sb().id(),
-                inode.inode().ino(),
+                i.sb().id(),
+                i.ino(),
                 e
             );
             e.to_errno()
@@ -519,7 +576,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
 /// line, then one line per possible CPU.
 pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
-    let rows: [(&str, &AtomicU64); 15] = [
+    let rows: [(&str, &AtomicU64); 18] = [
         ("queued", &s.queued),
         ("inactivated", &s.inactivated),
         ("worker_runs", &s.worker_runs),
@@ -532,6 +589,9 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         ("starts", &s.starts),
         ("shrinker_scans", &s.shrinker_scans),
         ("shrinker_counts", &s.shrinker_counts),
+        ("trims", &s.trims),
+        ("cancelled", &s.cancelled),
+        ("iget_waits", &s.iget_waits),
         ("off_cpu_runs", &s.off_cpu_runs),
         ("worker_runs_while_stopped", &s.worker_runs_while_stopped),
         ("errors", &s.errors),

@@ -278,6 +278,17 @@ impl Inode {
         self.0.get()
     }
 
+    /// The C inode, for the engine's primitive wrappers (`prims.rs`).
+    pub(crate) fn as_raw(&self) -> *mut bindings::inode {
+        self.0.get()
+    }
+
+    /// Whether the engine put this inode in its index (at eviction).
+    pub(crate) fn gc_pending(&self) -> bool {
+        // SAFETY: live inode; a racy read of a word set at eviction.
+        unsafe { bindings::dinofs_gc_state_of(self.as_ptr()) != 0 }
+    }
+
     /// The inode number.
     pub(crate) fn ino(&self) -> u32 {
         // SAFETY: `i_ino` is set before the inode is visible and never changes.
@@ -499,6 +510,18 @@ impl MapGuard<'_> {
         unsafe { (*self.di()).blocks }
     }
 
+    /// Whether blocks past EOF may be mapped (speculative preallocation).
+    pub(crate) fn prealloc(&self) -> bool {
+        // SAFETY: under `map_lock`.
+        unsafe { (*self.di()).prealloc }
+    }
+
+    /// Records whether blocks past EOF may be mapped.
+    pub(crate) fn set_prealloc(&mut self, v: bool) {
+        // SAFETY: under `map_lock`.
+        unsafe { (*self.di()).prealloc = v };
+    }
+
     /// Sets the blocks owned, and `i_blocks` (in 512-byte units) with it.
     pub(crate) fn set_blocks(&mut self, n: u32) {
         // SAFETY: under `map_lock`; `i_blocks` is only written here and by
@@ -577,12 +600,6 @@ impl DeadInode {
     pub(crate) fn inode(&self) -> &Inode {
         // SAFETY: we own the memory until drop.
         unsafe { Inode::from_raw(self.0.as_ptr()) }
-    }
-
-    /// Records the engine state (`inodegc::NEED_INACTIVE`, ...).
-    pub(crate) fn set_state(&self, state: usize) {
-        // SAFETY: we own the inode; the field is a plain word only we use.
-        unsafe { (*bindings::dinofs_i(self.0.as_ptr())).gc_state = state as _ };
     }
 
     /// Hands the inode to a lockless list; `from_gc_node` takes it back.
@@ -1100,10 +1117,16 @@ extern "C" fn dinofs_rs_evict_inode(inode: *mut bindings::inode) {
     // SAFETY: the inode is being evicted: the VFS holds the last reference
     // and no new one can be taken (I_FREEING).
     unsafe { bindings::truncate_inode_pages_final(&mut (*inode).i_data) };
-    // On-disk teardown of unlinked inodes happens later, from
-    // destroy_inode (rust/inodegc.rs). Dirty metadata buffers attached to
-    // the inode stay dirty in the block device's cache and are written by
-    // writeback; they are only detached here.
+    // On-disk teardown happens later, from destroy_inode
+    // (rust/inodegc.rs); the engine enters the inode in its index now,
+    // while it is still hashed, so a racing iget sees it. Dirty metadata
+    // buffers attached to the inode stay dirty in the block device's cache
+    // and are written by writeback; they are only detached here.
+    // SAFETY: as above.
+    let inoder = unsafe { Inode::from_raw(inode) };
+    if let Some(info) = inoder.sb().try_info() {
+        info.gc.evict(inoder);
+    }
     // SAFETY: as above.
     unsafe {
         bindings::invalidate_inode_buffers(inode);

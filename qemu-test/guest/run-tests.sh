@@ -95,7 +95,9 @@ for f in "${plan[@]}"; do
 	elif [ $rc = 99 ]; then
 		verdict="FAIL $name left the VM dirty: $(grep -m1 '^cleanup:' "$R/$name.log")"
 	elif [ $rc != 0 ]; then
-		verdict="FAIL $name exit $rc: $(grep -m1 '^FAIL:' "$R/$name.log" | cut -c7-)"
+		why=$(grep -m1 '^FAIL:' "$R/$name.log" | cut -c7-)
+		[ -n "$why" ] || why=$(grep -v '^cleanup:' "$R/$name.log" | tail -1)
+		verdict="FAIL $name exit $rc: $why"
 	else
 		verdict="PASS $name (${secs}s)"
 	fi

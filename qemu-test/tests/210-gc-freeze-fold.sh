@@ -20,12 +20,12 @@ mount -t dinofs "$DEV1" /mnt/d
 free0=$(stat -f -c %f /mnt/d)
 sync
 
-mkfifo /tmp/hold.in
-taskset -c 2 dinofs-workload hold /mnt/d/h $N 20000 </tmp/hold.in >/tmp/hold.out &
+mkfifo hold.in
+taskset -c 2 dinofs-workload hold /mnt/d/h $N 20000 <hold.in >hold.out &
 pid=$!
-exec 8>/tmp/hold.in
-for _ in $(seq 100); do grep -q holding /tmp/hold.out && break; sleep 0.2; done
-assert_eq "$(cat /tmp/hold.out)" "holding=$N" "files open and unlinked"
+exec 8>hold.in
+for _ in $(seq 100); do grep -q holding hold.out && break; sleep 0.2; done
+assert_eq "$(cat hold.out)" "holding=$N" "files open and unlinked"
 runs0=$(gc_stat /mnt/d worker_runs)
 inact0=$(gc_stat /mnt/d inactivated)
 
@@ -33,7 +33,7 @@ fsfreeze -f /mnt/d
 assert_eq "$(gc_stat /mnt/d enabled)" 0 "gc stopped by freeze"
 exec 8>&-                      # the pinned task closes the files now
 wait $pid
-assert_eq "$(tail -1 /tmp/hold.out)" "closed=$N readable=$N" "unlinked files readable until close"
+assert_eq "$(tail -1 hold.out)" "closed=$N readable=$N" "unlinked files readable until close"
 assert_eq "$(gc_stat /mnt/d 'cpu2 queued')" $N "queued on CPU 2 while frozen"
 assert_eq "$(gc_stat /mnt/d worker_runs)" "$runs0" "no worker ran while frozen"
 

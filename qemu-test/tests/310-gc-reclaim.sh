@@ -32,10 +32,12 @@ waiting=$(gc_stat /mnt/d queued_now)
 th0=$(gc_stat /mnt/d throttles)
 echo 2 >/proc/sys/vm/drop_caches
 scans=$(gc_stat /mnt/d shrinker_scans)
+# The next producer on the hit CPU throttles (it waits for CPU 1's work).
+# It must come before CPU 1's worker starts its next batch, which resets
+# the hits: the current slow batch takes seconds.
+taskset -c 1 rm /mnt/d/extra
 log "$waiting inodes waiting; after drop_caches: shrinker counts $(gc_stat /mnt/d shrinker_counts) scans $scans"
 wait $pid
-# The next producer on the hit CPU throttles: it waits for CPU 1's work.
-taskset -c 1 rm /mnt/d/extra
 gc_knob /mnt/d slow_worker_us 0
 sync
 gc_stats /mnt/d
