@@ -61,10 +61,19 @@ demo:
 shell:
 	@$(TOP)/qemu-test/check.sh --mode shell
 
+# The kernel's own "rust-analyzer" target descends into "rust/" relative to
+# an external module, which is dinofs's source directory; call its generator
+# the way the kernel's rust/Makefile does instead.
 rust-analyzer:
 	@kdir=$$($(TOP)/qemu-test/lib/module.sh) && \
 	 . $(TOP)/qemu-test/lib/common.sh && \
-	 make -C "$$kdir" M=$(TOP) $$(kmake_args) rust-analyzer
+	 src=$$(readlink -f "$$kdir/source") && \
+	 sysroot=$$($$RUSTC --print sysroot) && \
+	 python3 "$$src/scripts/generate_rust_analyzer.py" \
+		--cfgs='core=--cfg no_fp_fmt_parse' 2021 "$$src" "$$kdir" \
+		"$$sysroot" "$$sysroot/lib/rustlib/src/rust/library" $(TOP) \
+		>$(TOP)/rust-project.json && \
+	 echo "wrote $(TOP)/rust-project.json"
 
 clean:
 	@find $(TOP) -path $(TOP)/.git -prune -o -path $(TOP)/tools/target -prune -o \
