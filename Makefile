@@ -73,6 +73,7 @@ rust-analyzer:
 		--cfgs='core=--cfg no_fp_fmt_parse' 2021 "$$src" "$$kdir" \
 		"$$sysroot" "$$sysroot/lib/rustlib/src/rust/library" $(TOP) \
 		>$(TOP)/rust-project.json && \
+	 python3 $(TOP)/qemu-test/lib/rust-project.py $(TOP)/rust-project.json $(TOP) && \
 	 echo "wrote $(TOP)/rust-project.json"
 
 clean:
