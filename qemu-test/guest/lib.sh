@@ -82,3 +82,19 @@ gc_stats() {
 
 # Inodes in use: f_files - f_ffree (both also count 32 per free block).
 inodes_in_use() { echo $(( $(stat -f -c %c "$1") - $(stat -f -c %d "$1") )); }
+
+# fresh_fs BLOCKS: load dinofs, make a BLOCKS-block filesystem on $DEV1 and
+# mount it on /mnt/d.
+fresh_fs() {
+	dinofs_load
+	mkfs.dinofs -q "$DEV1" "$1"
+	mkdir -p /mnt/d
+	mount -t dinofs "$DEV1" /mnt/d
+}
+
+# finish_fs: unmount /mnt/d, require a clean fsck.dinofs -n, unload.
+finish_fs() {
+	umount /mnt/d
+	fsck.dinofs -n "$DEV1" || fail "fsck.dinofs -n at the end"
+	dinofs_unload
+}

@@ -9,10 +9,7 @@
 # fsck.dinofs finds the image clean afterwards.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
-dinofs_load
-mkfs.dinofs -q "$DEV1" 65536
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 65536
 grep -q "^$DEV1 /mnt/d dinofs rw" /proc/mounts || fail "not mounted rw: $(grep /mnt/d /proc/mounts)"
 
 free0=$(stat -f -c %f /mnt/d)
@@ -46,6 +43,4 @@ sync
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "free blocks back to baseline"
 assert_eq "$(stat -f -c %d /mnt/d)" "$files0" "free inodes back to baseline"
 assert_eq "$(ls -A /mnt/d | wc -l)" 0 "root empty"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck at the end"
-dinofs_unload
+finish_fs

@@ -12,10 +12,7 @@
 # comes back exactly.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
-dinofs_load
-mkfs.dinofs -q "$DEV1" 65536
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 65536
 cd /mnt/d
 free0=$(stat -f -c %f .)
 
@@ -116,6 +113,4 @@ cd /
 rm -rf /mnt/d/*
 sync
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "free blocks back to baseline"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

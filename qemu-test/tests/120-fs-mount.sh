@@ -11,10 +11,7 @@
 # mounted; a read-only mount of a clean image leaves it bit-for-bit intact.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
-dinofs_load
-mkfs.dinofs -q "$DEV1" 32768
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 32768
 echo persistent >/mnt/d/p
 mkdir /mnt/d/dir
 umount /mnt/d

@@ -53,6 +53,4 @@ sync
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "free blocks after fill and delete"
 df_free=$(df -B4096 --output=avail /mnt/d | tail -1 | tr -d ' ')
 assert_eq "$df_free" "$free0" "df agrees"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck at the end"
-dinofs_unload
+finish_fs

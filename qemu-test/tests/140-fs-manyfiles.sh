@@ -9,10 +9,7 @@
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 N=${DINOFS_MANYFILES:-20000}
-dinofs_load
-mkfs.dinofs -q "$DEV1" 131072
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 131072
 free0=$(stat -f -c %f /mnt/d)
 ffree0=$(stat -f -c %d /mnt/d)
 # Inodes in use: f_files - f_ffree (both also count 32 per free block).
@@ -32,6 +29,4 @@ rmdir /mnt/d/many
 sync
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "free blocks back to baseline"
 assert_eq "$(stat -f -c %d /mnt/d)" "$ffree0" "free inodes back to baseline"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

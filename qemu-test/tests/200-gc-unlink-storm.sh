@@ -10,10 +10,7 @@
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 N=${DINOFS_STORM_FILES:-3000}
-dinofs_load
-mkfs.dinofs -q "$DEV1" 131072
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 131072
 assert_eq "$(gc_stat /mnt/d mode)" deferred "default inodegc mode"
 assert_eq "$(gc_stat /mnt/d enabled)" 1 "gc enabled"
 free0=$(stat -f -c %f /mnt/d)
@@ -35,6 +32,4 @@ assert_eq "$(gc_stat /mnt/d errors)" 0 "inactivation errors"
 assert_eq "$(gc_stat /mnt/d off_cpu_runs)" 0 "workers off their CPU"
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "free blocks back to baseline"
 assert_eq "$(inodes_in_use /mnt/d)" "$used0" "inodes back to baseline"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

@@ -13,10 +13,7 @@
 
 N=40
 [ "$(nproc --all)" -ge 4 ] || skip "needs 4 CPUs"
-dinofs_load
-mkfs.dinofs -q "$DEV1" 65536
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 65536
 free0=$(stat -f -c %f /mnt/d)
 sync
 
@@ -61,6 +58,4 @@ echo Y >/sys/kernel/debug/dinofs/$dev/fail_next_freeze
 assert_fails "freeze with fail_next_freeze" fsfreeze -f /mnt/d
 assert_eq "$(gc_stat /mnt/d enabled)" 1 "gc running after a failed freeze"
 echo data >/mnt/d/after-failed-freeze
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

@@ -10,10 +10,7 @@
 # read-only mount never queues (mode is read-only, eviction just frees).
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
-dinofs_load
-mkfs.dinofs -q "$DEV1" 65536
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 65536
 free0=$(stat -f -c %f /mnt/d)
 dinofs-workload create /mnt/d/a 1500 8192 >/dev/null
 sync

@@ -9,10 +9,7 @@
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 [ "$(nproc)" -ge 4 ] || skip "needs 4 online CPUs"
-dinofs_load
-mkfs.dinofs -q "$DEV1" 65536
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 65536
 for c in 0 1 2 3; do dinofs-workload create /mnt/d/c$c 300 4096 >/dev/null; done
 sync
 for c in 0 1 2 3; do taskset -c $c rm -rf /mnt/d/c$c & done
@@ -28,6 +25,4 @@ done
 echo "ok: workers ran on $busy CPUs"
 assert_eq "$(gc_stat /mnt/d off_cpu_runs)" 0 "worker runs off their CPU"
 assert_eq "$(gc_stat /mnt/d queued_now)" 0 "drained"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

@@ -13,10 +13,7 @@
 old=$(cat /proc/sys/kernel/hung_task_timeout_secs)
 echo 30 >/proc/sys/kernel/hung_task_timeout_secs
 trap 'echo $old >/proc/sys/kernel/hung_task_timeout_secs' EXIT
-dinofs_load
-mkfs.dinofs -q "$DEV1" 131072
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 131072
 free0=$(stat -f -c %f /mnt/d)
 dinofs-workload create /mnt/d/t 1200 16384 >/dev/null
 sync
@@ -32,6 +29,4 @@ assert_eq "$(gc_stat /mnt/d inactivated)" "$(gc_stat /mnt/d queued)" "inactivate
 rmdir /mnt/d/t
 sync
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "space back"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

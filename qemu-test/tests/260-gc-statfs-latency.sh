@@ -11,10 +11,7 @@
 # the teardown was still running when sampling began.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
-dinofs_load
-mkfs.dinofs -q "$DEV1" 400000
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 400000
 log "$(dinofs-workload frag /mnt/d/big /mnt/d/small $((1 << 30)))"
 rm /mnt/d/small
 sync
@@ -40,6 +37,4 @@ else
 fi
 sync
 [ "$(stat -f -c %f /mnt/d)" -gt $((free0 + 262144)) ] || fail "space not back"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

@@ -12,10 +12,7 @@
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 SECS=${DINOFS_STORM_SECS:-30}
-dinofs_load
-mkfs.dinofs -q "$DEV1" 131072
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 131072
 free0=$(stat -f -c %f /mnt/d)
 end=$(( $(date +%s) + SECS ))
 
@@ -48,6 +45,4 @@ assert_eq "$(gc_stat /mnt/d worker_runs_while_stopped)" 0 "worker runs while sto
 assert_eq "$(gc_stat /mnt/d queued_now)" 0 "queues drained"
 assert_eq "$(gc_stat /mnt/d inactivated)" "$(gc_stat /mnt/d queued)" "inactivated = queued"
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "space back"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

@@ -10,10 +10,7 @@
 # scans > 0 and throttles > 0; no OOM, nothing lost, space back.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
-dinofs_load
-mkfs.dinofs -q "$DEV1" 65536
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 65536
 free0=$(stat -f -c %f /mnt/d)
 dinofs-workload create /mnt/d/r 150 8192 >/dev/null
 echo x >/mnt/d/extra
@@ -47,6 +44,4 @@ echo "ok: shrinker scans $scans, throttles $th0 -> $(gc_stat /mnt/d throttles)"
 klog | grep -qi "out of memory" && fail "OOM"
 assert_eq "$(gc_stat /mnt/d inactivated)" "$(gc_stat /mnt/d queued)" "inactivated = queued"
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "space back"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

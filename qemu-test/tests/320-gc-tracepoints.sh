@@ -40,6 +40,4 @@ for e in dinofs_inodegc_flush dinofs_inodegc_push dinofs_inodegc_stop dinofs_ino
 	[ "$(count $e)" -gt 0 ] || fail "no $e events"
 done
 grep -m3 "dinofs_inodegc_queue\|dinofs_inodegc_worker" $T/trace
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs

@@ -13,10 +13,7 @@
 # EOF that leaves a hole both read back zeroes.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
-dinofs_load
-mkfs.dinofs -q "$DEV1" 131072
-mkdir -p /mnt/d
-mount -t dinofs "$DEV1" /mnt/d
+fresh_fs 131072
 free0=$(stat -f -c %f /mnt/d)
 
 dinofs-workload create /mnt/d/p 20 1048576 >/dev/null
@@ -59,6 +56,4 @@ assert_eq "$(tail -c +102401 /mnt/d/t2 | head -c 1994752 | tr -d '\0' | wc -c)" 
 rm -rf /mnt/d/p /mnt/d/q /mnt/d/t1 /mnt/d/t2
 sync
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "space back"
-umount /mnt/d
-fsck.dinofs -n "$DEV1" || fail "fsck"
-dinofs_unload
+finish_fs
