@@ -26,6 +26,7 @@
 
 use crate::bindings;
 use crate::format::{self, Block, BLOCK_SIZE};
+use core::mem::ManuallyDrop;
 use core::ptr::NonNull;
 use kernel::c_str;
 use kernel::error::{from_result, to_result};
@@ -185,7 +186,7 @@ impl SuperBlock {
         // iget_locked do: I_NEW is set by iget_locked for us alone.
         let new = unsafe { (*ptr.as_ptr()).i_state } & bindings::I_NEW as u32 != 0;
         Ok(if new {
-            Iget::New(NewInode(Some(inode)))
+            Iget::New(NewInode::new(inode))
         } else {
             Iget::Cached(inode)
         })
@@ -209,7 +210,7 @@ impl SuperBlock {
             drop(inode);
             return Err(self.corrupt(c_str!("inode allocator (in-use inode number)"), ino as u64));
         }
-        Ok(NewInode(Some(inode)))
+        Ok(NewInode::new(inode))
     }
 
     /// Writes back dirty buffers of the block device (metadata) and waits.
@@ -544,23 +545,25 @@ impl Drop for MapGuard<'_> {
 /// until published. Dropping it unpublished marks it bad and releases it
 /// (`iget_failed`), so a failed read or create never leaves a half-set-up
 /// inode in the cache.
-pub(crate) struct NewInode(Option<ARef<Inode>>);
+pub(crate) struct NewInode(ManuallyDrop<ARef<Inode>>);
 
 impl NewInode {
-    /// The inode being set up.
-    pub(crate) fn inode(&self) -> &Inode {
-        // The option is only emptied by the consuming methods.
-        match &self.0 {
-            Some(i) => i,
-            None => unreachable!("NewInode used after being consumed"),
-        }
+    fn new(inode: ARef<Inode>) -> Self {
+        Self(ManuallyDrop::new(inode))
     }
 
-    fn take(mut self) -> ARef<Inode> {
-        match self.0.take() {
-            Some(i) => i,
-            None => unreachable!("NewInode consumed twice"),
-        }
+    /// The inode being set up.
+    pub(crate) fn inode(&self) -> &Inode {
+        &self.0
+    }
+
+    /// Gives up the guard: the caller now owns the reference (and the job
+    /// of clearing `I_NEW`).
+    fn take(self) -> ARef<Inode> {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so the reference is moved out of
+        // it exactly once.
+        unsafe { ManuallyDrop::take(&mut this.0) }
     }
 
     /// Makes the inode visible to lookups.
@@ -574,12 +577,12 @@ impl NewInode {
 
 impl Drop for NewInode {
     fn drop(&mut self) {
-        if let Some(inode) = self.0.take() {
-            let ptr = ARef::into_raw(inode);
-            // SAFETY: an I_NEW inode we hold a reference to; iget_failed
-            // marks it bad, clears I_NEW and drops our reference.
-            unsafe { bindings::iget_failed(ptr.as_ptr().cast()) };
-        }
+        // SAFETY: drop runs once and nothing uses the field afterwards.
+        let inode = unsafe { ManuallyDrop::take(&mut self.0) };
+        let ptr = ARef::into_raw(inode);
+        // SAFETY: an I_NEW inode we hold a reference to; iget_failed marks
+        // it bad, clears I_NEW and drops our reference.
+        unsafe { bindings::iget_failed(ptr.as_ptr().cast()) };
     }
 }
 
@@ -1278,8 +1281,8 @@ extern "C" fn dinofs_rs_link(
     dir: *mut bindings::inode,
     dentry: *mut bindings::dentry,
 ) -> c_int {
-    // SAFETY: the VFS holds `dir` and the source inode locked.
     let (old, dir, d) =
+        // SAFETY: the VFS holds `dir` and the source inode locked.
         unsafe { (Dentry::from_raw(old), Inode::from_raw(dir), Dentry::from_raw(dentry)) };
     from_result(|| {
         let inode = old.inode().ok_or(ENOENT)?;
