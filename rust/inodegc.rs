@@ -135,6 +135,8 @@ pub(crate) struct InodeGc {
     /// correctness never depends on it).
     nonempty: CpuMask,
     enabled: AtomicBool,
+    /// `stop` is draining: workers it runs are expected while disabled.
+    draining: AtomicBool,
     /// `inodegc=sync`: inactivate inline, never queue.
     sync_mode: bool,
     /// Per-CPU worker runs (index = CPU), for the locality test.
@@ -165,6 +167,7 @@ impl InodeGc {
                 index: GcIndex::new()?,
                 nonempty: CpuMask::new()?,
                 enabled: AtomicBool::new(!sb.rdonly()),
+                draining: AtomicBool::new(false),
                 sync_mode,
                 cpu_runs: [const { AtomicU64::new(0) }; MAX_CPUS],
                 stats: Stats::default(),
@@ -352,6 +355,7 @@ impl InodeGc {
         trace::inodegc_stop(self.dev);
         // Drain, never cancel: producers that sampled "enabled" before we
         // cleared it may still arm work; loop until a pass finds nothing.
+        self.draining.store(true, SeqCst);
         self.queue_all();
         loop {
             if let Some(wq) = &self.wq {
@@ -361,6 +365,7 @@ impl InodeGc {
                 break;
             }
         }
+        self.draining.store(false, SeqCst);
     }
 
     /// Lets the workers run again and kicks what queued while stopped.
@@ -488,7 +493,9 @@ impl GcOwner for InodeGc {
             self.stats.off_cpu_runs.fetch_add(1, Relaxed);
             pr_warn!("inodegc worker for CPU {} ran on CPU {}\n", q.cpu(), cpu);
         }
-        if !self.is_enabled() {
+        // A worker with gc stopped and not draining must never run: nothing
+        // may be written while frozen or read-only (tests assert 0).
+        if !self.is_enabled() && !self.draining.load(SeqCst) {
             self.stats.worker_runs_while_stopped.fetch_add(1, Relaxed);
         }
         self.stats.worker_runs.fetch_add(1, Relaxed);
