@@ -34,14 +34,19 @@ fn map_start(sb: &SuperBlock, map: Map) -> u32 {
     }
 }
 
+/// Reads bitmap block `block`, verified.
+fn verified(sb: &SuperBlock, block: u32) -> Result<vfs::Buffer> {
+    let buf = sb.bread(block)?;
+    if !buf.verify_once(|b| format::verify_block(b, vfs::crc32c).is_ok()) {
+        return Err(sb.corrupt(c_str!("bitmap block (checksum)"), block as u64));
+    }
+    Ok(buf)
+}
+
 /// Reads the bitmap block holding `block`'s bit, verified.
 fn bitmap_buffer(sb: &SuperBlock, map: Map, block: u64) -> Result<(vfs::Buffer, usize)> {
     let (idx, bit) = format::bitmap_pos(block);
-    let buf = sb.bread(map_start(sb, map) + idx)?;
-    if !buf.verify_once(|b| format::verify_block(b, vfs::crc32c).is_ok()) {
-        return Err(sb.corrupt(c_str!("bitmap block (checksum)"), buf.block() as u64));
-    }
-    Ok((buf, bit))
+    Ok((verified(sb, map_start(sb, map) + idx)?, bit))
 }
 
 /// Sets or clears one bit; returns its previous value.
@@ -244,7 +249,7 @@ pub(crate) fn orphan_add(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Resu
         update_disk_inode(sb, head, |d| d.orphan_prev = ino)?;
     }
     st.orphan_head = ino;
-    Ok(())
+    crate::super_ops::store_orphan_head(sb, st)
 }
 
 /// Removes inode `ino` from the orphan list (inactivation is done with it,
@@ -263,6 +268,7 @@ pub(crate) fn orphan_remove(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> R
             return Ok(());
         }
         st.orphan_head = next;
+        crate::super_ops::store_orphan_head(sb, st)?;
     } else {
         update_disk_inode(sb, prev, |d| d.orphan_next = next)?;
     }
@@ -270,4 +276,28 @@ pub(crate) fn orphan_remove(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> R
         update_disk_inode(sb, next, |d| d.orphan_prev = prev)?;
     }
     Ok(())
+}
+
+/// Counts free blocks, allocated clusters and free inode slots from the
+/// bitmaps and cluster blocks (at the mount of an image that was not
+/// cleanly unmounted, whose superblock counters may be stale). Runs before
+/// the per-mount state exists, so it takes the geometry.
+pub(crate) fn recount(sb: &SuperBlock, geo: &format::Geometry) -> Result<(u64, u32, u32)> {
+    let per = format::BITS_PER_BITMAP_BLOCK;
+    let (mut used, mut clusters, mut free_inodes) = (0u64, 0u32, 0u32);
+    for idx in 0..geo.bitmap_blocks {
+        let base = idx as u64 * per;
+        let limit = core::cmp::min(per, geo.blocks - base) as usize;
+        let bitmap = verified(sb, geo.bitmap_start + idx)?;
+        used += bitmap.read(|b| (0..limit).filter(|&i| format::bit_test(b, i)).count() as u64);
+        let cmap = verified(sb, geo.clustermap_start + idx)?;
+        let mut from = 0;
+        while let Some(i) = cmap.read(|b| (from..limit).find(|&i| format::bit_test(b, i))) {
+            let buf = sb.bread((base + i as u64) as u32)?;
+            free_inodes += buf.read(|b| (0..INODES_PER_CLUSTER).filter(|&s| slot_free(b, s)).count() as u32);
+            clusters += 1;
+            from = i + 1;
+        }
+    }
+    Ok((geo.blocks - used, clusters, free_inodes))
 }

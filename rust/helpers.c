@@ -7,6 +7,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/bug.h>
+#include <linux/capability.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/hash.h>
@@ -25,6 +26,7 @@
 #include <linux/namei.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include "helpers.h"
 
 #define CREATE_TRACE_POINTS
@@ -119,6 +121,12 @@ static void dinofs_readahead(struct readahead_control *rac)
 static int dinofs_writepages(struct address_space *mapping,
 			     struct writeback_control *wbc)
 {
+	/*
+	 * After a shutdown nothing reaches the disk: dirty pages stay dirty
+	 * until eviction drops them (as ext4 does).
+	 */
+	if (unlikely(dinofs_rs_is_shutdown(mapping->host->i_sb)))
+		return -EIO;
 	return mpage_writepages(mapping, wbc, dinofs_rs_get_block);
 }
 
@@ -162,15 +170,94 @@ static const struct address_space_operations dinofs_aops = {
 	.error_remove_folio = generic_error_remove_folio,
 };
 
+/*
+ * FS_IOC_SHUTDOWN (see helpers.h), on files and directories alike: fstests'
+ * godown and xfs_io open the mount point. Copying the flags in and the
+ * capability check are here; what shutdown does is dinofs_rs_shutdown().
+ */
+static long dinofs_ioctl(struct file *file, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct super_block *sb = file_inode(file)->i_sb;
+	u32 flags;
+
+	switch (cmd) {
+	case DINOFS_IOC_SHUTDOWN:
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		if (get_user(flags, (u32 __user *)arg))
+			return -EFAULT;
+		return dinofs_rs_shutdown(sb, flags);
+	default:
+		return -ENOTTY;
+	}
+}
+
+/*
+ * File I/O entry points: after a shutdown every one fails with EIO, cached
+ * or not (as XFS and ext4 do); otherwise the generic helpers do the work.
+ */
+static inline bool dinofs_file_shutdown(struct file *file)
+{
+	return unlikely(dinofs_rs_is_shutdown(file_inode(file)->i_sb));
+}
+
+static ssize_t dinofs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	if (dinofs_file_shutdown(iocb->ki_filp))
+		return -EIO;
+	return generic_file_read_iter(iocb, to);
+}
+
+static ssize_t dinofs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	if (dinofs_file_shutdown(iocb->ki_filp))
+		return -EIO;
+	return generic_file_write_iter(iocb, from);
+}
+
+static ssize_t dinofs_file_splice_read(struct file *in, loff_t *ppos,
+				       struct pipe_inode_info *pipe,
+				       size_t len, unsigned int flags)
+{
+	if (dinofs_file_shutdown(in))
+		return -EIO;
+	return filemap_splice_read(in, ppos, pipe, len, flags);
+}
+
+static int dinofs_file_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (dinofs_file_shutdown(file))
+		return -EIO;
+	return generic_file_mmap(file, vma);
+}
+
+static int dinofs_file_open(struct inode *inode, struct file *file)
+{
+	if (unlikely(dinofs_rs_is_shutdown(inode->i_sb)))
+		return -EIO;
+	return generic_file_open(inode, file);
+}
+
+static int dinofs_fsync(struct file *file, loff_t start, loff_t end,
+			int datasync)
+{
+	if (dinofs_file_shutdown(file))
+		return -EIO;
+	return generic_file_fsync(file, start, end, datasync);
+}
+
 static const struct file_operations dinofs_file_fops = {
 	.llseek		= generic_file_llseek,
-	.read_iter	= generic_file_read_iter,
-	.write_iter	= generic_file_write_iter,
-	.mmap		= generic_file_mmap,
-	.open		= generic_file_open,
-	.fsync		= generic_file_fsync,
-	.splice_read	= filemap_splice_read,
+	.read_iter	= dinofs_file_read_iter,
+	.write_iter	= dinofs_file_write_iter,
+	.mmap		= dinofs_file_mmap,
+	.open		= dinofs_file_open,
+	.fsync		= dinofs_fsync,
+	.splice_read	= dinofs_file_splice_read,
 	.splice_write	= iter_file_splice_write,
+	.unlocked_ioctl	= dinofs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 static const struct inode_operations dinofs_file_iops = {
@@ -181,7 +268,9 @@ static const struct file_operations dinofs_dir_fops = {
 	.llseek		= generic_file_llseek,
 	.read		= generic_read_dir,
 	.iterate_shared	= dinofs_rs_iterate_shared,
-	.fsync		= generic_file_fsync,
+	.fsync		= dinofs_fsync,
+	.unlocked_ioctl	= dinofs_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
 };
 
 static const struct inode_operations dinofs_dir_iops = {
@@ -901,6 +990,32 @@ unsigned long dinofs_gc_state_of(struct inode *inode)
 bool dinofs_sb_freezing_pagefault(struct super_block *sb)
 {
 	return sb->s_writers.frozen == SB_FREEZE_PAGEFAULT;
+}
+
+/*
+ * Freezes the filesystem the way FIFREEZE on the block device would: through
+ * the holder ops (freeze_super(), which syncs everything and stops gc via
+ * ->sync_fs). Shutdown uses it to reach a quiescent, fully written image.
+ */
+int dinofs_sb_bdev_freeze(struct super_block *sb)
+{
+	return bdev_freeze(sb->s_bdev);
+}
+
+void dinofs_sb_bdev_thaw(struct super_block *sb)
+{
+	bdev_thaw(sb->s_bdev);
+}
+
+/* s_umount shared, as syncfs(2) takes it: serialises gc stop/start. */
+void dinofs_sb_umount_read_lock(struct super_block *sb)
+{
+	down_read(&sb->s_umount);
+}
+
+void dinofs_sb_umount_read_unlock(struct super_block *sb)
+{
+	up_read(&sb->s_umount);
 }
 
 /* --- debugfs: /sys/kernel/debug/dinofs/<dev>/ ----------------------------- */

@@ -215,6 +215,24 @@ enum dinofs_trace_event {
 };
 dev_t dinofs_sb_dev(struct super_block *sb);
 
+/*
+ * The filesystem shutdown ioctl. FS_IOC_SHUTDOWN is not in this kernel's
+ * uapi headers; the number is the one every filesystem uses for it
+ * (XFS_IOC_GOINGDOWN, EXT4_IOC_SHUTDOWN, F2FS_IOC_SHUTDOWN), so xfs_io's
+ * "shutdown" command and fstests' src/godown work unchanged. The argument
+ * is a __u32 of flags, with XFS's values.
+ */
+#define DINOFS_IOC_SHUTDOWN		_IOR('X', 125, __u32)
+#define DINOFS_SHUTDOWN_DEFAULT		0	/* write everything, then shut down */
+#define DINOFS_SHUTDOWN_LOGFLUSH	1	/* dinofs has no log: as DEFAULT */
+#define DINOFS_SHUTDOWN_NOLOGFLUSH	2	/* shut down now, write nothing */
+
+/* Freezing the filesystem through its block device (shutdown), s_umount. */
+int dinofs_sb_bdev_freeze(struct super_block *sb);
+void dinofs_sb_bdev_thaw(struct super_block *sb);
+void dinofs_sb_umount_read_lock(struct super_block *sb);
+void dinofs_sb_umount_read_unlock(struct super_block *sb);
+
 /* Harness self-test switch (module parameter selftest_splat). */
 bool dinofs_selftest_splat(void);
 void dinofs_selftest_warn(void);
@@ -261,6 +279,8 @@ int dinofs_rs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 		      struct iattr *attr);
 int dinofs_rs_iterate_shared(struct file *file, struct dir_context *ctx);
 void dinofs_rs_destroy_inode(struct inode *inode);
+int dinofs_rs_shutdown(struct super_block *sb, u32 flags);
+bool dinofs_rs_is_shutdown(struct super_block *sb);
 int dinofs_rs_freeze_fs(struct super_block *sb);
 int dinofs_rs_unfreeze_fs(struct super_block *sb);
 void dinofs_rs_gc_worker(struct work_struct *work);

@@ -26,6 +26,11 @@
 //!   worker just frees the memory.
 //! - freed: the worker released the memory (after an RCU grace period).
 //!
+//! - discarded: the filesystem was shut down (`FS_IOC_SHUTDOWN`); queued or
+//!   newly dead inodes are freed without any disk I/O. An unlinked one is
+//!   still on the on-disk orphan list, and orphan recovery inactivates it
+//!   at the next mount.
+//!
 //! Inodes that need no on-disk work skip all of this and are freed at once.
 //! `iget` of an inode that is `INACTIVATING` waits (pushing the queues)
 //! until the worker is done; see [`InodeGc::claim_for_iget`].
@@ -114,6 +119,7 @@ pub(crate) struct Stats {
     pub(crate) off_cpu_runs: AtomicU64,
     pub(crate) worker_runs_while_stopped: AtomicU64,
     pub(crate) errors: AtomicU64,
+    pub(crate) discarded: AtomicU64,
 }
 
 /// The engine of one mount.
@@ -137,6 +143,9 @@ pub(crate) struct InodeGc {
     enabled: AtomicBool,
     /// `stop` is draining: workers it runs are expected while disabled.
     draining: AtomicBool,
+    /// The filesystem was shut down: dead inodes are discarded (memory
+    /// freed, disk untouched) instead of inactivated. Never cleared.
+    shut_down: AtomicBool,
     /// `inodegc=sync`: inactivate inline, never queue.
     sync_mode: bool,
     /// Per-CPU worker runs (index = CPU), for the locality test.
@@ -168,6 +177,7 @@ impl InodeGc {
                 nonempty: CpuMask::new()?,
                 enabled: AtomicBool::new(!sb.rdonly()),
                 draining: AtomicBool::new(false),
+                shut_down: AtomicBool::new(false),
                 sync_mode,
                 cpu_runs: [const { AtomicU64::new(0) }; MAX_CPUS],
                 stats: Stats::default(),
@@ -223,6 +233,9 @@ impl InodeGc {
     pub(crate) fn destroy_inode(&self, inode: DeadInode) {
         if !inode.inode().gc_pending() {
             return drop(inode);
+        }
+        if self.is_shut_down() {
+            return discard_one(self, inode);
         }
         if self.sync_mode {
             inactivate_one(self, inode);
@@ -368,9 +381,36 @@ impl InodeGc {
         self.draining.store(false, SeqCst);
     }
 
+    /// The filesystem is being shut down (`FS_IOC_SHUTDOWN`): from now on
+    /// every dead inode, queued or not, is discarded — its memory freed,
+    /// the disk untouched; an unlinked one stays on the on-disk orphan list
+    /// and is inactivated by orphan recovery at the next mount. Then stops
+    /// the workers, draining the queues (which discards them), and discards
+    /// what is left queued. Caller holds `s_umount`.
+    pub(crate) fn shut_down(&self) {
+        self.shut_down.store(true, SeqCst);
+        self.stop();
+        // gc may have been stopped already (frozen, read-only): whatever
+        // still waits on a queue is discarded now, not at unmount.
+        for q in self.queues() {
+            for inode in q.take_all() {
+                discard_one(self, inode);
+            }
+            q.items().store(0, Relaxed);
+        }
+    }
+
+    /// Whether [`Self::shut_down`] ran.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(SeqCst)
+    }
+
     /// Lets the workers run again and kicks what queued while stopped.
-    /// Caller holds `s_umount`.
+    /// Never after a shutdown. Caller holds `s_umount`.
     pub(crate) fn start(&self) {
+        if self.is_shut_down() {
+            return;
+        }
         if self.enabled.swap(true, SeqCst) {
             return;
         }
@@ -448,8 +488,20 @@ impl Drop for InodeGc {
     }
 }
 
-/// Inactivates one dead inode and frees it.
+/// Frees a dead inode without touching the disk (after a shutdown).
+fn discard_one(gc: &InodeGc, inode: DeadInode) {
+    gc.index.del(inode.inode());
+    gc.stats.discarded.fetch_add(1, Relaxed);
+    drop(inode);
+}
+
+/// Inactivates one dead inode and frees it (or, after a shutdown, only
+/// frees it).
 fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
+    if gc.is_shut_down() {
+        discard_one(gc, inode);
+        return 0;
+    }
     let i = inode.inode();
     if !gc.index.begin(i) {
         // iget cancelled it: a live inode owns the disk state now.
@@ -468,6 +520,9 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
     gc.stats.inactivated.fetch_add(1, Relaxed);
     let errno = match r {
         Ok(()) => 0,
+        // A shutdown racing with this inactivation: its I/O failed with EIO
+        // by design; the orphan list has the inode.
+        Err(e) if gc.is_shut_down() => e.to_errno(),
         Err(e) => {
             gc.stats.errors.fetch_add(1, Relaxed);
             pr_err!(
@@ -583,7 +638,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
 /// line, then one line per possible CPU.
 pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
-    let rows: [(&str, &AtomicU64); 18] = [
+    let rows: [(&str, &AtomicU64); 19] = [
         ("queued", &s.queued),
         ("inactivated", &s.inactivated),
         ("worker_runs", &s.worker_runs),
@@ -602,8 +657,10 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         ("off_cpu_runs", &s.off_cpu_runs),
         ("worker_runs_while_stopped", &s.worker_runs_while_stopped),
         ("errors", &s.errors),
+        ("discarded", &s.discarded),
     ];
     let _ = writeln!(w, "enabled {}", gc.is_enabled() as u32);
+    let _ = writeln!(w, "shut_down {}", gc.is_shut_down() as u32);
     let _ = writeln!(w, "mode {}", if gc.sync_mode { "sync" } else { "deferred" });
     for (name, v) in rows {
         let _ = writeln!(w, "{} {}", name, v.load(Relaxed));

@@ -24,7 +24,7 @@
 
 use crate::format::{self, FormatError, Geometry, Superblock};
 use crate::inodegc::InodeGc;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use crate::vfs::{self, FsContext, SuperBlock};
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -100,9 +100,17 @@ pub(crate) struct DinoSb {
     pub(crate) free_blocks_hint: AtomicU64,
     pub(crate) clusters_hint: AtomicU32,
     pub(crate) free_inodes_hint: AtomicU32,
+    /// Set once by [`shutdown`]; every operation checks it
+    /// ([`SuperBlock::live`]) and fails with `EIO`.
+    shutdown: AtomicBool,
 }
 
 impl DinoSb {
+    /// Whether the filesystem has been shut down.
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(SeqCst)
+    }
+
     /// Publishes the allocator's counters for lock-free readers.
     pub(crate) fn publish(&self, st: &AllocState) {
         self.free_blocks_hint.store(st.free_blocks, Relaxed);
@@ -150,9 +158,20 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
         fc.error(c_str!("filesystem is larger than the device"));
         return Err(EINVAL);
     }
+    let mut counts = (disk.free_blocks, disk.clusters, disk.free_inodes);
     if disk.state != format::STATE_CLEAN {
-        pr_warn!("{}: was not cleanly unmounted; run fsck.dinofs\n", sb.id());
+        // The counters in block 0 are exact only as of the last sync or
+        // clean unmount (a crash or a shutdown leaves them behind the
+        // bitmaps): count again from the bitmaps and cluster blocks.
+        counts = crate::alloc::recount(sb, &geo)?;
+        pr_warn!(
+            "{}: was not cleanly unmounted; free space recounted ({} blocks, {} inodes free); fsck.dinofs -n recommended\n",
+            sb.id(),
+            counts.0,
+            counts.2
+        );
     }
+    let (free_blocks, clusters, free_inodes) = counts;
     let opts = *fc.options();
     let gc = InodeGc::new(sb, opts.inodegc_sync)?;
     let debugfs = Some(vfs::DebugfsDir::new(sb, &gc));
@@ -164,17 +183,18 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
             geo,
             opts,
             alloc <- new_mutex!(AllocState {
-                free_blocks: disk.free_blocks,
-                clusters: disk.clusters,
-                free_inodes: disk.free_inodes,
+                free_blocks,
+                clusters,
+                free_inodes,
                 orphan_head: disk.orphan_head,
                 next_generation: disk.next_generation,
                 block_hint: geo.data_start as u64,
                 cluster_hint: geo.data_start as u64,
             }),
-            free_blocks_hint: AtomicU64::new(disk.free_blocks),
-            clusters_hint: AtomicU32::new(disk.clusters),
-            free_inodes_hint: AtomicU32::new(disk.free_inodes),
+            free_blocks_hint: AtomicU64::new(free_blocks),
+            clusters_hint: AtomicU32::new(clusters),
+            free_inodes_hint: AtomicU32::new(free_inodes),
+            shutdown: AtomicBool::new(false),
         }),
         GFP_KERNEL,
     )?;
@@ -208,24 +228,37 @@ pub(crate) fn root_inode(sb: &SuperBlock) -> Result<ARef<vfs::Inode>> {
     Ok(root)
 }
 
+/// Encodes the allocator's state into block 0's buffer with `state`.
+fn store_super(sb: &SuperBlock, info: &DinoSb, st: &AllocState, state: u32) -> Result<vfs::Buffer> {
+    let mut disk = info.disk;
+    disk.free_blocks = st.free_blocks;
+    disk.clusters = st.clusters;
+    disk.free_inodes = st.free_inodes;
+    disk.orphan_head = st.orphan_head;
+    disk.next_generation = st.next_generation;
+    disk.state = state;
+    let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
+    buf.modify(|b| disk.encode(b, vfs::crc32c));
+    Ok(buf)
+}
+
+/// The orphan list's head changed: put it in block 0's buffer at once
+/// (with the counters as they are), so the on-disk list is whole at every
+/// point the block device's writeback may catch: after a crash or a
+/// shutdown, orphan recovery walks it from there. Caller holds the
+/// allocator mutex (`st`).
+pub(crate) fn store_orphan_head(sb: &SuperBlock, st: &AllocState) -> Result {
+    store_super(sb, sb.info(), st, format::STATE_DIRTY).map(drop)
+}
+
 /// Encodes the in-memory counters into block 0 with `state` and, if `wait`,
 /// writes it synchronously.
 fn write_super(sb: &SuperBlock, info: &DinoSb, state: u32, wait: bool) -> Result {
-    let mut disk = info.disk;
-    {
-        let st = info.alloc.lock();
-        disk.free_blocks = st.free_blocks;
-        disk.clusters = st.clusters;
-        disk.free_inodes = st.free_inodes;
-        disk.orphan_head = st.orphan_head;
-        disk.next_generation = st.next_generation;
-        disk.state = state;
-        let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
-        buf.modify(|b| disk.encode(b, vfs::crc32c));
-        drop(st);
-        if wait {
-            buf.sync()?;
-        }
+    let st = info.alloc.lock();
+    let buf = store_super(sb, info, &st, state)?;
+    drop(st);
+    if wait {
+        buf.sync()?;
     }
     Ok(())
 }
@@ -273,6 +306,7 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     if sb.rdonly() {
         return Ok(());
     }
+    sb.live()?;
     let info = sb.info();
     let mut r = Ok(());
     if wait {
@@ -303,7 +337,9 @@ pub(crate) fn freeze_fs(sb: &SuperBlock) -> Result {
 /// `unfreeze_fs`: let the engine run again (and run what queued while
 /// frozen: evictions while frozen only queue).
 pub(crate) fn unfreeze_fs(sb: &SuperBlock) {
-    if !sb.rdonly() {
+    // After a shutdown (which may itself have frozen the filesystem to
+    // write everything first), gc stays stopped.
+    if !sb.rdonly() && sb.live().is_ok() {
         sb.info().gc.start();
     }
 }
@@ -315,6 +351,15 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
     if *fc.options() != info.opts {
         fc.error(c_str!("inodegc= and errors= cannot be changed by remount"));
         return Err(EINVAL);
+    }
+    if info.is_shutdown() {
+        // A shut-down filesystem may go read-only (nothing is written
+        // either way), never back to read-write.
+        if !fc.rdonly() {
+            fc.error(c_str!("filesystem was shut down; unmount it"));
+            return Err(EIO);
+        }
+        return Ok(());
     }
     match (sb.rdonly(), fc.rdonly()) {
         (false, true) => {
@@ -339,6 +384,12 @@ pub(crate) fn put_super(sb: &SuperBlock) {
     if sb.rdonly() {
         return;
     }
+    if sb.info().is_shutdown() {
+        // Write nothing: the state stays dirty, so the next mount recounts
+        // free space and recovers the orphan list.
+        pr_info!("{}: unmounted after shutdown; the next mount recovers orphans\n", sb.id());
+        return;
+    }
     let r = write_super(sb, sb.info(), format::STATE_CLEAN, true).and_then(|_| sb.sync_blockdev());
     if let Err(e) = r {
         pr_err!("{}: writing the superblock at unmount failed: {:?}\n", sb.id(), e);
@@ -354,4 +405,67 @@ pub(crate) fn shown_options(sb: &SuperBlock) -> impl Iterator<Item = &'static CS
     ]
     .into_iter()
     .flatten()
+}
+
+/// What `FS_IOC_SHUTDOWN`'s flags ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ShutdownMode {
+    /// `FS_SHUTDOWN_FLAGS_DEFAULT`: write everything, then shut down.
+    Default,
+    /// `FS_SHUTDOWN_FLAGS_LOGFLUSH`: XFS writes its log and no data; dinofs
+    /// has no log, so it writes everything, as `Default` does. Writing
+    /// more than asked is always allowed of a shutdown.
+    LogFlush,
+    /// `FS_SHUTDOWN_FLAGS_NOLOGFLUSH`: shut down now, write nothing more.
+    NoLogFlush,
+}
+
+/// `FS_IOC_SHUTDOWN` (`XFS_IOC_GOINGDOWN`): the filesystem goes dead.
+///
+/// From the moment the flag is set every operation that would read or
+/// write the disk fails with `EIO` ([`SuperBlock::live`]), dirty pages are
+/// never written, gc is stopped for good and dead inodes are discarded
+/// (their memory freed, the disk untouched). Unmount then works as usual
+/// but writes nothing: block 0 keeps the dirty state, so the next mount
+/// recounts free space and its orphan recovery inactivates the unlinked
+/// inodes that were waiting.
+///
+/// `Default` and `LogFlush` first freeze the filesystem through its block
+/// device, which writes every dirty page, inode and buffer and stops gc at
+/// a quiescent point; the image left behind is consistent (`fsck.dinofs -n`
+/// clean). `NoLogFlush` keeps whatever the block device's writeback
+/// already had or still writes of buffers dirtied before the shutdown;
+/// dinofs has no journal, so an operation caught half-way by it may need
+/// `fsck.dinofs -y`. A second shutdown is a no-op.
+pub(crate) fn shutdown(sb: &SuperBlock, flags: u32) -> Result {
+    let mode = match flags {
+        crate::bindings::DINOFS_SHUTDOWN_DEFAULT => ShutdownMode::Default,
+        crate::bindings::DINOFS_SHUTDOWN_LOGFLUSH => ShutdownMode::LogFlush,
+        crate::bindings::DINOFS_SHUTDOWN_NOLOGFLUSH => ShutdownMode::NoLogFlush,
+        _ => return Err(EINVAL),
+    };
+    let info = sb.info();
+    if info.is_shutdown() {
+        return Ok(());
+    }
+    let frozen = match mode {
+        ShutdownMode::Default | ShutdownMode::LogFlush => {
+            sb.freeze_bdev()?;
+            true
+        }
+        ShutdownMode::NoLogFlush => false,
+    };
+    let first = !info.shutdown.swap(true, SeqCst);
+    if frozen {
+        sb.thaw_bdev();
+    }
+    if first {
+        pr_alert!(
+            "{}: filesystem shut down ({:?}); further I/O fails with EIO, please unmount\n",
+            sb.id(),
+            mode
+        );
+    }
+    sb.with_umount_read(|| info.gc.shut_down());
+    Ok(())
 }

@@ -148,8 +148,20 @@ impl SuperBlock {
         unsafe { bindings::dinofs_sb_freezing_pagefault(self.as_ptr()) }
     }
 
-    /// Reads block `block` through the buffer cache.
+    /// `Err(EIO)` once the filesystem has been shut down
+    /// ([`crate::super_ops::shutdown`]): the first thing every operation
+    /// that reads or writes the disk checks.
+    pub(crate) fn live(&self) -> Result {
+        match self.try_info() {
+            Some(i) if i.is_shutdown() => Err(EIO),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads block `block` through the buffer cache. Fails with `EIO` after
+    /// a shutdown: no metadata is read or dirtied from then on.
     pub(crate) fn bread(&self, block: u32) -> Result<Buffer> {
+        self.live()?;
         // SAFETY: the superblock is live and its block size is BLOCK_SIZE
         // (set in fill_super before any read of a 4 KiB block).
         let bh = unsafe { bindings::dinofs_sb_bread(self.as_ptr(), block as u64) };
@@ -160,6 +172,7 @@ impl SuperBlock {
     /// that is about to be written whole (a new cluster, directory block or
     /// indirect block).
     pub(crate) fn getblk_zero(&self, block: u32) -> Result<Buffer> {
+        self.live()?;
         // SAFETY: as for `bread`.
         let bh = unsafe { bindings::dinofs_sb_getblk_zero(self.as_ptr(), block as u64) };
         Buffer::new(bh, block).ok_or(ENOMEM)
@@ -211,6 +224,32 @@ impl SuperBlock {
             return Err(self.corrupt(c_str!("inode allocator (in-use inode number)"), ino as u64));
         }
         Ok(NewInode::new(inode))
+    }
+
+    /// Freezes the filesystem through its block device (`bdev_freeze`):
+    /// `freeze_super()` with everything written and gc stopped.
+    pub(crate) fn freeze_bdev(&self) -> Result {
+        // SAFETY: the superblock is live (the caller holds an open file on
+        // it) and mounted on a block device with the VFS holder ops.
+        to_result(unsafe { bindings::dinofs_sb_bdev_freeze(self.as_ptr()) })
+    }
+
+    /// Undoes [`Self::freeze_bdev`].
+    pub(crate) fn thaw_bdev(&self) {
+        // SAFETY: as for `freeze_bdev`, after a successful freeze.
+        unsafe { bindings::dinofs_sb_bdev_thaw(self.as_ptr()) }
+    }
+
+    /// Runs `f` with `s_umount` held shared (as `syncfs(2)` does), which
+    /// serialises it against freeze, thaw, remount and unmount.
+    pub(crate) fn with_umount_read<R>(&self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: live superblock; the caller holds no s_umount already
+        // (it runs in a syscall on an open file).
+        unsafe { bindings::dinofs_sb_umount_read_lock(self.as_ptr()) };
+        let r = f();
+        // SAFETY: taken just above.
+        unsafe { bindings::dinofs_sb_umount_read_unlock(self.as_ptr()) };
+        r
     }
 
     /// Writes back dirty buffers of the block device (metadata) and waits.
@@ -664,6 +703,24 @@ extern "C" fn dinofs_rs_unfreeze_fs(sb: *mut bindings::super_block) -> c_int {
     0
 }
 
+#[no_mangle]
+extern "C" fn dinofs_rs_shutdown(sb: *mut bindings::super_block, flags: u32) -> c_int {
+    // SAFETY: the ioctl caller holds an open file on this filesystem, which
+    // keeps the superblock (and its dinofs state) alive.
+    let sb = unsafe { SuperBlock::from_raw(sb) };
+    from_result(|| {
+        crate::super_ops::shutdown(sb, flags)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_is_shutdown(sb: *mut bindings::super_block) -> bool {
+    // SAFETY: called from file operations and writeback, which hold an
+    // inode (and so the superblock) of this filesystem.
+    unsafe { SuperBlock::from_raw(sb) }.live().is_err()
+}
+
 /// A `seq_file` as a `core::fmt::Write` sink (debugfs output).
 pub(crate) struct SeqWriter(*mut bindings::seq_file);
 
@@ -1110,6 +1167,7 @@ extern "C" fn dinofs_rs_write_inode(
         (Inode::from_raw(inode), (*wbc).sync_mode == bindings::writeback_sync_modes_WB_SYNC_ALL)
     };
     from_result(|| {
+        inode.sb().live()?;
         crate::inode::write_inode(inode, sync)?;
         Ok(0)
     })
@@ -1147,6 +1205,7 @@ extern "C" fn dinofs_rs_get_block(
     // SAFETY: the page-cache code holds the inode (via the mapping).
     let inode = unsafe { Inode::from_raw(inode) };
     from_result(|| {
+        inode.sb().live()?;
         if let Some((block, new)) = crate::inode::map_block(inode, iblock, create != 0)? {
             // SAFETY: `bh` is the caller's unmapped buffer head.
             unsafe {
@@ -1171,6 +1230,9 @@ extern "C" fn dinofs_rs_lookup(
 ) -> *mut bindings::dentry {
     // SAFETY: the VFS holds `dir` locked and `dentry` referenced.
     let (dirr, d) = unsafe { (Inode::from_raw(dir), Dentry::from_raw(dentry)) };
+    if let Err(e) = dirr.sb().live() {
+        return e.to_ptr();
+    }
     let inode = match crate::dir::lookup(dirr, d.name()) {
         Ok(Some(i)) => ARef::into_raw(i).as_ptr().cast(),
         Ok(None) => core::ptr::null_mut(),
@@ -1191,6 +1253,7 @@ fn create_common(
     // SAFETY: the VFS holds `dir` locked and `dentry` (negative) referenced.
     let (dir, d) = unsafe { (Inode::from_raw(dir), Dentry::from_raw(dentry)) };
     from_result(|| {
+        dir.sb().live()?;
         let new = crate::dir::create(dir, d.name(), mode, rdev, symlink)?;
         d.instantiate_new(new);
         Ok(0)
@@ -1253,6 +1316,7 @@ extern "C" fn dinofs_rs_tmpfile(
     // SAFETY: the VFS holds `dir` and passes the file being opened.
     let dirr = unsafe { Inode::from_raw(dir) };
     from_result(|| {
+        dirr.sb().live()?;
         let new = crate::dir::tmpfile(dirr, mode)?;
         let inode = new.inode() as *const Inode as *mut bindings::inode;
         // SAFETY: d_tmpfile binds the I_NEW inode to the file's dentry and
@@ -1285,6 +1349,7 @@ extern "C" fn dinofs_rs_link(
         // SAFETY: the VFS holds `dir` and the source inode locked.
         unsafe { (Dentry::from_raw(old), Inode::from_raw(dir), Dentry::from_raw(dentry)) };
     from_result(|| {
+        dir.sb().live()?;
         let inode = old.inode().ok_or(ENOENT)?;
         crate::dir::link(dir, d.name(), inode)?;
         d.instantiate(ARef::from(inode));
@@ -1297,6 +1362,7 @@ extern "C" fn dinofs_rs_unlink(dir: *mut bindings::inode, dentry: *mut bindings:
     // SAFETY: the VFS holds `dir` and the victim locked.
     let (dir, d) = unsafe { (Inode::from_raw(dir), Dentry::from_raw(dentry)) };
     from_result(|| {
+        dir.sb().live()?;
         let inode = d.inode().ok_or(ENOENT)?;
         crate::dir::unlink(dir, d.name(), inode)?;
         Ok(0)
@@ -1308,6 +1374,7 @@ extern "C" fn dinofs_rs_rmdir(dir: *mut bindings::inode, dentry: *mut bindings::
     // SAFETY: the VFS holds `dir` and the victim locked.
     let (dir, d) = unsafe { (Inode::from_raw(dir), Dentry::from_raw(dentry)) };
     from_result(|| {
+        dir.sb().live()?;
         let inode = d.inode().ok_or(ENOENT)?;
         crate::dir::rmdir(dir, d.name(), inode)?;
         Ok(0)
@@ -1336,6 +1403,7 @@ extern "C" fn dinofs_rs_rename(
         if flags & !(bindings::RENAME_NOREPLACE as c_uint) != 0 {
             return Err(EINVAL);
         }
+        od.sb().live()?;
         let inode = o.inode().ok_or(ENOENT)?;
         crate::dir::rename(od, o.name(), inode, nd, n.name(), n.inode())?;
         Ok(0)
@@ -1351,6 +1419,9 @@ extern "C" fn dinofs_rs_setattr(
     // SAFETY: the VFS holds the inode locked and passes a live iattr.
     unsafe {
         let inode = bindings::dinofs_d_inode(dentry);
+        if let Err(e) = Inode::from_raw(inode).sb().live() {
+            return e.to_errno();
+        }
         let ret = bindings::setattr_prepare(idmap, dentry, attr);
         if ret != 0 {
             return ret;
@@ -1424,6 +1495,7 @@ extern "C" fn dinofs_rs_iterate_shared(file: *mut bindings::file, ctx: *mut bind
     let dir = unsafe { Inode::from_raw((*file).f_inode) };
     let mut emitter = DirEmitter(ctx);
     from_result(|| {
+        dir.sb().live()?;
         crate::dir::readdir(dir, &mut emitter)?;
         Ok(0)
     })

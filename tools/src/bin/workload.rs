@@ -20,6 +20,10 @@
 //! dinofs-workload frag BIG SMALL SIZE        write BIG (SIZE bytes) in 64 KiB pieces,
 //!                                            4 KiB to SMALL after each: BIG ends up
 //!                                            fragmented on disk
+//! dinofs-workload shutdown PATH MODE         FS_IOC_SHUTDOWN on PATH's filesystem,
+//!                                            MODE default|logflush|nologflush
+//! dinofs-workload probe DIR                  try each kind of I/O on DIR and
+//!                                            DIR/probe; print each one's errno
 //! ```
 
 use std::collections::HashSet;
@@ -212,6 +216,61 @@ mod libc_statfs {
     }
 }
 
+/// `FS_IOC_SHUTDOWN` = `_IOR('X', 125, __u32)` (`XFS_IOC_GOINGDOWN`).
+const FS_IOC_SHUTDOWN: u64 = (2 << 30) | (4 << 16) | ((b'X' as u64) << 8) | 125;
+
+extern "C" {
+    fn ioctl(fd: i32, request: u64, ...) -> i32;
+}
+
+fn shutdown(path: &Path, mode: &str) -> io::Result<String> {
+    let flags: u32 = match mode {
+        "default" => 0,
+        "logflush" => 1,
+        "nologflush" => 2,
+        // Out-of-range flags, to test the kernel's EINVAL.
+        m => m.parse().map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+    };
+    let f = File::open(path)?;
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid open descriptor and a pointer to a live u32, which is
+    // what this ioctl reads.
+    let r = unsafe { ioctl(f.as_raw_fd(), FS_IOC_SHUTDOWN, &flags as *const u32) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(format!("shutdown={mode}"))
+}
+
+/// The errno of an I/O result, as a short name (`ok` for success).
+fn errno<T>(r: io::Result<T>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(e) => match e.raw_os_error() {
+            Some(5) => "EIO".into(),
+            Some(n) => format!("errno{n}"),
+            None => format!("{:?}", e.kind()),
+        },
+    }
+}
+
+/// Tries every kind of access on DIR (which holds a file `probe`, created
+/// before the shutdown): what a test of `FS_IOC_SHUTDOWN` asserts on.
+fn probe(dir: &Path) -> io::Result<String> {
+    let file = dir.join("probe");
+    let mut out = Vec::new();
+    out.push(format!("open={}", errno(File::open(&file))));
+    let held = OpenOptions::new().read(true).write(true).open(&file);
+    out.push(format!("read={}", errno(fs::read(&file))));
+    out.push(format!("write={}", errno(OpenOptions::new().write(true).open(&file).and_then(|mut f| f.write_all(b"x")))));
+    out.push(format!("create={}", errno(File::create(dir.join("probe-new")))));
+    out.push(format!("mkdir={}", errno(fs::create_dir(dir.join("probe-dir")))));
+    out.push(format!("readdir={}", errno(fs::read_dir(dir).and_then(|mut d| d.next().transpose()))));
+    out.push(format!("unlink={}", errno(fs::remove_file(&file))));
+    out.push(format!("fsync={}", errno(held.and_then(|f| f.sync_all()))));
+    Ok(out.join(" "))
+}
+
 fn frag(big: &Path, small: &Path, size: u64) -> io::Result<String> {
     let mut b = File::create(big)?;
     let mut s = File::create(small)?;
@@ -233,7 +292,7 @@ fn frag(big: &Path, small: &Path, size: u64) -> io::Result<String> {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE");
+    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR");
     ExitCode::from(2)
 }
 
@@ -264,6 +323,11 @@ fn main() -> ExitCode {
             (Some(small), Some(size)) => frag(&d, Path::new(small), size),
             _ => return usage(),
         },
+        (Some("shutdown"), Some(d)) => match args.get(2) {
+            Some(m) => shutdown(&d, m),
+            _ => return usage(),
+        },
+        (Some("probe"), Some(d)) => probe(&d),
         (Some("statfs"), Some(d)) => match num(2) {
             Some(s) => statfs(&d, s),
             _ => return usage(),

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tier: check
+# timeout: 600
+#
+# FS_IOC_SHUTDOWN (the XFS_IOC_GOINGDOWN number), in its three modes.
+#
+# 1. nologflush while frozen, with N open-unlinked files closed during the
+#    freeze (so N inodes sit on the gc queues): the ioctl discards all N
+#    (debugfs "discarded"), gc never starts again at thaw, every kind of
+#    I/O fails with EIO, statfs still answers, a second shutdown is a
+#    no-op, out-of-range flags are EINVAL, unmount writes nothing (state
+#    stays dirty) and fsck -n is clean. The next mount recounts free space
+#    and orphan recovery inactivates the N: space back to the baseline.
+# 2. default: unsynced data and an unlink are written before the shutdown;
+#    after remount the data is intact and fsck is clean.
+# 3. logflush: the same guarantees (dinofs has no log; it flushes all).
+# 4. nologflush with unsynced changes: what was synced survives;
+#    fsck.dinofs -y repairs whatever the cut left, and then -n is clean.
+. "$DINOFS_TOP/qemu-test/guest/lib.sh"
+
+N=20
+fresh_fs 65536
+mkdir /mnt/d/h
+echo probe >/mnt/d/probe
+sync
+free0=$(stat -f -c %f /mnt/d)
+inodes0=$(inodes_in_use /mnt/d)
+
+assert_fails "shutdown with flags 7" dinofs-workload shutdown /mnt/d 7
+dinofs-workload probe /mnt/d >probe.out || fail "probe of a live fs"
+grep -q "^open=ok read=ok write=ok create=ok" probe.out || fail "live fs probe: $(cat probe.out)"
+rm -rf /mnt/d/probe-new /mnt/d/probe-dir
+echo probe >/mnt/d/probe
+sync
+
+# --- 1: nologflush, frozen, N inodes queued -------------------------------
+mkfifo hold.in
+dinofs-workload hold /mnt/d/h $N 40000 <hold.in >hold.out &
+pid=$!
+exec 8>hold.in
+for _ in $(seq 100); do grep -q holding hold.out && break; sleep 0.2; done
+assert_eq "$(head -1 hold.out)" "holding=$N" "files open and unlinked"
+fsfreeze -f /mnt/d
+exec 8>&-
+wait $pid
+assert_eq "$(gc_stat /mnt/d queued_now)" $N "inodes queued while frozen"
+dinofs-workload shutdown /mnt/d nologflush || fail "shutdown nologflush"
+assert_eq "$(gc_stat /mnt/d discarded)" $N "queued inodes discarded by the shutdown"
+assert_eq "$(gc_stat /mnt/d queued_now)" 0 "nothing left queued"
+fsfreeze -u /mnt/d
+assert_eq "$(gc_stat /mnt/d enabled)" 0 "gc stays stopped after the thaw"
+assert_eq "$(gc_stat /mnt/d shut_down)" 1 "engine marked shut down"
+dinofs-workload probe /mnt/d >probe.out 2>&1 || fail "probe: $(cat probe.out)"
+assert_eq "$(cat probe.out)" \
+	"open=EIO read=EIO write=EIO create=EIO mkdir=EIO readdir=EIO unlink=EIO fsync=EIO" \
+	"every kind of I/O after shutdown"
+stat -f /mnt/d >/dev/null || fail "statfs after shutdown"
+dinofs-workload shutdown /mnt/d default || fail "a second shutdown is not a no-op"
+assert_fails "remount rw after shutdown" mount -o remount,rw /mnt/d
+klog | grep -q "filesystem shut down (NoLogFlush)" || fail "no shutdown message"
+umount /mnt/d || fail "umount after shutdown"
+klog | grep -q "unmounted after shutdown" || fail "no unmount message"
+[ -e "/sys/kernel/debug/dinofs/$(basename "$DEV1")" ] && fail "debugfs directory left behind"
+out=$(fsck.dinofs -n "$DEV1" 2>&1) || fail "fsck -n after nologflush of a quiescent fs: $out"
+echo "$out" | grep -q "not cleanly unmounted" || fail "state not left dirty: $out"
+mount -t dinofs "$DEV1" /mnt/d
+klog | grep -q "recovered $N orphan inode(s)" || fail "no orphan recovery of $N"
+assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "free blocks back to the baseline"
+assert_eq "$(inodes_in_use /mnt/d)" "$inodes0" "inodes back to the baseline"
+assert_eq "$(cat /mnt/d/probe)" probe "synced file intact"
+finish_fs
+
+# --- 2 and 3: default and logflush write everything first -----------------
+for mode in default logflush; do
+	fresh_fs 65536
+	dinofs-workload create /mnt/d 50 20000 >/dev/null || fail "create"
+	sync
+	dinofs-workload unlink /mnt/d 10 >/dev/null || fail "unlink"
+	mkdir /mnt/d/new
+	dinofs-workload create /mnt/d/new 30 30000 >/dev/null || fail "create unsynced"
+	dinofs-workload shutdown /mnt/d $mode || fail "shutdown $mode"
+	assert_fails "write after $mode shutdown" sh -c 'echo x >/mnt/d/new/x'
+	umount /mnt/d || fail "umount after $mode"
+	fsck.dinofs -n "$DEV1" || fail "fsck -n after $mode shutdown"
+	mount -t dinofs "$DEV1" /mnt/d
+	assert_eq "$(ls /mnt/d | grep -c '^f')" 40 "$mode: unlink persisted"
+	dinofs-workload verify /mnt/d/new 30 30000 >/dev/null || fail "$mode: unsynced data lost"
+	finish_fs
+done
+
+# --- 4: nologflush with unsynced changes ----------------------------------
+fresh_fs 65536
+dinofs-workload create /mnt/d 40 20000 >/dev/null || fail "create"
+sync
+mkdir /mnt/d/new
+dinofs-workload create /mnt/d/new 30 30000 >/dev/null || fail "create unsynced"
+dinofs-workload unlink /mnt/d 10 >/dev/null || fail "unlink unsynced"
+dinofs-workload shutdown /mnt/d nologflush || fail "shutdown nologflush"
+umount /mnt/d || fail "umount"
+rc=0
+fsck.dinofs -n "$DEV1" >fsck.out 2>&1 || rc=$?
+log "fsck -n after a nologflush cut: exit $rc: $(grep -v '^dinofs:' fsck.out | head -3 | tr '\n' ';')"
+rc=0
+fsck.dinofs -y "$DEV1" >/dev/null 2>&1 || rc=$?
+[ $rc -le 1 ] || fail "fsck -y could not repair the cut (exit $rc)"
+fsck.dinofs -n "$DEV1" || fail "fsck -n after the repair"
+mount -t dinofs "$DEV1" /mnt/d
+names=$(ls /mnt/d | grep -c '^f')
+[ "$names" -ge 30 ] && [ "$names" -le 40 ] || fail "synced files lost: $names names"
+for i in $(seq 10 39); do
+	[ "$(stat -c %s /mnt/d/f0000$i)" = 20000 ] || fail "synced file f0000$i damaged"
+done
+finish_fs
