@@ -9,6 +9,8 @@
 #   make check T=NAME    run only the named in-guest test(s), e.g. T=010-load-unload
 #   make soak            check + the long storm tests
 #   make shell           interactive test VM with dinofs.ko loaded
+#   make xfstests XFSTESTS_DIR=/path/to/built/fstests [TESTS="generic/001 ..."]
+#                        run fstests against dinofs in the test VM
 #   make deps            install the pinned toolchain only
 #   make kernel          build (or reuse) the cached test kernel only
 #   make rust-analyzer   write rust-project.json for editors
@@ -33,7 +35,7 @@ ifeq ($(origin DINOFS_CACHE),command line)
 export DINOFS_CACHE
 endif
 
-.PHONY: all modules tools deps kernel check soak demo shell rust-analyzer clean help
+.PHONY: all modules tools deps kernel check soak demo shell xfstests rust-analyzer clean help
 
 all: modules tools
 
@@ -60,6 +62,11 @@ demo:
 
 shell:
 	@$(TOP)/qemu-test/check.sh --mode shell
+
+# Independent of "make check": needs a fstests checkout the user built.
+xfstests:
+	@XFSTESTS_DIR="$(XFSTESTS_DIR)" XFSTESTS_TESTS="$(TESTS)" \
+	 $(TOP)/qemu-test/check.sh --mode xfstests
 
 # The kernel's own "rust-analyzer" target descends into "rust/" relative to
 # an external module, which is dinofs's source directory; call its generator

@@ -11,12 +11,17 @@
 # soak   the same plus the tier "soak" tests (long storms).
 # demo   boots the VM and runs samples/demo.sh.
 # shell  an interactive VM with dinofs.ko loaded; leave with "exit".
+# xfstests  runs the fstests checkout in $XFSTESTS_DIR (built by you) against
+#        dinofs: the curated qemu-test/xfstests/dinofs.list, or
+#        $XFSTESTS_TESTS; see qemu-test/xfstests/run-guest.sh.
 # TEST   names (e.g. 010-load-unload or just load-unload) run only those tests,
 #        whatever their tier.
 #
 # Environment: DINOFS_BREAK=splat|exit (harness self-test, see
 # Documentation/testing.rst), DINOFS_VM_TIMEOUT, DINOFS_VM_CPUS, DINOFS_VM_MEM,
-# DINOFS_RESULTS (default qemu-test/results), DINOFS_KERNEL_FLAVOR=kasan.
+# DINOFS_RESULTS (default qemu-test/results), DINOFS_KERNEL_FLAVOR=kasan;
+# for xfstests: XFSTESTS_DIR, XFSTESTS_TESTS, XFSTESTS_MOUNT_OPTIONS,
+# XFSTESTS_TIMEOUT (seconds for the whole ./check run, default 10800).
 #
 # The last line printed is "N passed, N failed, N skipped"; the exit status
 # is 0 only when nothing failed.
@@ -36,7 +41,27 @@ while [ $# -gt 0 ]; do
 done
 case $mode in
 check | soak | demo | shell) ;;
-*) die "unknown mode '$mode' (check, soak, demo, shell)" ;;
+xfstests)
+	if [ -z "${XFSTESTS_DIR:-}" ] || ! [ -x "${XFSTESTS_DIR:-}/check" ]; then
+		cat >&2 <<'EOF'
+make xfstests needs XFSTESTS_DIR, a built fstests checkout, e.g.:
+
+    git clone https://git.kernel.org/pub/scm/fs/xfs/xfstests-dev.git ~/src/xfstests
+    sudo apt-get install acl attr automake bc dbench fio gawk libacl1-dev \
+        libaio-dev libcap-dev libgdbm-dev libtool liburing-dev uuid-dev \
+        xfslibs-dev xfsprogs
+    make -C ~/src/xfstests -j2
+    make xfstests XFSTESTS_DIR=~/src/xfstests [TESTS="generic/001 ..."]
+
+See Documentation/testing.rst, "Running xfstests".
+EOF
+		[ -n "${XFSTESTS_DIR:-}" ] && echo "error: $XFSTESTS_DIR/check not found or not executable" >&2
+		exit 2
+	fi
+	XFSTESTS_DIR=$(cd "$XFSTESTS_DIR" && pwd -P)
+	[ -x "$XFSTESTS_DIR/ltp/fsstress" ] || die "$XFSTESTS_DIR is not built (no ltp/fsstress): run make there first"
+	;;
+*) die "unknown mode '$mode' (check, soak, demo, shell, xfstests)" ;;
 esac
 
 results=${DINOFS_RESULTS:-$DINOFS_TOP/qemu-test/results}
@@ -69,6 +94,7 @@ kdir=$("$DINOFS_TOP/qemu-test/lib/module.sh") || die "module build failed"
 case $mode in
 check) timeout=${DINOFS_VM_TIMEOUT:-2700} ;;
 soak) timeout=${DINOFS_VM_TIMEOUT:-10800} ;;
+xfstests) timeout=${DINOFS_VM_TIMEOUT:-$((${XFSTESTS_TIMEOUT:-10800} + 900))} ;;
 *) timeout=${DINOFS_VM_TIMEOUT:-1800} ;;
 esac
 {
@@ -78,6 +104,13 @@ esac
 	printf 'DINOFS_TOOLS_BIN=%q\n' "$DINOFS_TOOLS_BIN"
 	printf 'DINOFS_TESTS=%q\n' "${tests[*]:-}"
 	printf 'DINOFS_BREAK=%q\n' "${DINOFS_BREAK:-}"
+	if [ "$mode" = xfstests ]; then
+		printf 'DINOFS_HOST_PATHS=%q\n' "$XFSTESTS_DIR"
+		printf 'XFSTESTS_DIR=%q\n' "$XFSTESTS_DIR"
+		printf 'XFSTESTS_TESTS=%q\n' "${XFSTESTS_TESTS:-}"
+		printf 'XFSTESTS_MOUNT_OPTIONS=%q\n' "${XFSTESTS_MOUNT_OPTIONS:-}"
+		printf 'XFSTESTS_TIMEOUT=%q\n' "${XFSTESTS_TIMEOUT:-10800}"
+	fi
 } >"$results/guest.env"
 vm_boot "$kdir" "$results" "$mode" "$timeout"
 vm_rc=$?
