@@ -9,7 +9,8 @@
 #     "fsck -t dinofs" really reaches fsck.dinofs (if it did not, util-linux
 #     fsck would silently "pass" every consistency check);
 #   - loads dinofs.ko, formats TEST (/dev/vda), writes a local.config of its
-#     own (the checkout is read-only in the guest and is never modified);
+#     own, and runs a copy of the checkout in the guest's tmpfs (fstests
+#     writes into its tree; the user's checkout is never modified);
 #   - runs ./check -R xunit -x log,recoveryloop -E dinofs.exclude with the
 #     curated list (or $XFSTESTS_TESTS), results under the results share;
 #   - writes one PASS/FAIL/SKIP line per test for the host's tally, then
@@ -79,10 +80,14 @@ EOF
 cp "$cfg" "$OUT/local.config"
 say "$(echo "$tests" | wc -w) test(s), fstests $(git -C "$XFSTESTS_DIR" describe --always --dirty 2>/dev/null || echo '(not a git checkout)')"
 
-# 3. Run. fstests wants its own directory as the working directory.
+# 3. Run. fstests writes into its own tree (_link_out_file links
+# tests/*/NNN.out, for instance), and the host's checkout is read-only in
+# the guest and must stay untouched: run a copy in the guest's tmpfs.
+run_dir=/tmp/fstests
+cp -a "$XFSTESTS_DIR" "$run_dir" || abort "cannot copy $XFSTESTS_DIR to $run_dir"
 start=$(date +%s)
 (
-	cd "$XFSTESTS_DIR" || exit 1
+	cd "$run_dir" || exit 1
 	# shellcheck disable=SC2086 # one word per test
 	HOST_OPTIONS=$cfg timeout --foreground -k 30 "${XFSTESTS_TIMEOUT:-10800}" \
 		./check -R xunit -x log,recoveryloop -E "$X/dinofs.exclude" $tests
