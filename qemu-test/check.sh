@@ -67,6 +67,15 @@ esac
 results=${DINOFS_RESULTS:-$DINOFS_TOP/qemu-test/results}
 rm -rf "$results"
 mkdir -p "$results"
+if [ "$mode" = xfstests ]; then
+	# The guest runs a tmpfs copy of the checkout (fstests writes into its
+	# own tree). One tar stream over 9p takes seconds; copying the ~5000
+	# files one by one over 9p under TCG took minutes.
+	tar -C "$XFSTESTS_DIR" --exclude=./.git -cf "$results/fstests.tar" . ||
+		die "cannot archive $XFSTESTS_DIR"
+	XFSTESTS_VERSION=$(git -C "$XFSTESTS_DIR" describe --always --dirty 2>/dev/null) ||
+		XFSTESTS_VERSION="(not a git checkout)"
+fi
 host_passed=0 host_failed=0
 
 # 1. Userspace tests: the tools crate and the shared on-disk format.
@@ -110,6 +119,7 @@ esac
 		printf 'XFSTESTS_TESTS=%q\n' "${XFSTESTS_TESTS:-}"
 		printf 'XFSTESTS_MOUNT_OPTIONS=%q\n' "${XFSTESTS_MOUNT_OPTIONS:-}"
 		printf 'XFSTESTS_TIMEOUT=%q\n' "${XFSTESTS_TIMEOUT:-10800}"
+		printf 'XFSTESTS_VERSION=%q\n' "$XFSTESTS_VERSION"
 	fi
 } >"$results/guest.env"
 vm_boot "$kdir" "$results" "$mode" "$timeout"

@@ -78,13 +78,16 @@ export TEST_FS_MOUNT_OPTS="${XFSTESTS_MOUNT_OPTIONS:-}"
 export RESULT_BASE=$OUT
 EOF
 cp "$cfg" "$OUT/local.config"
-say "$(echo "$tests" | wc -w) test(s), fstests $(git -C "$XFSTESTS_DIR" describe --always --dirty 2>/dev/null || echo '(not a git checkout)')"
+say "$(echo "$tests" | wc -w) test(s), fstests ${XFSTESTS_VERSION:-(unknown version)}"
 
 # 3. Run. fstests writes into its own tree (_link_out_file links
 # tests/*/NNN.out, for instance), and the host's checkout is read-only in
-# the guest and must stay untouched: run a copy in the guest's tmpfs.
+# the guest and must stay untouched: run a copy in the guest's tmpfs,
+# unpacked from the archive the host half made of it (without .git).
 run_dir=/tmp/fstests
-cp -a "$XFSTESTS_DIR" "$run_dir" || abort "cannot copy $XFSTESTS_DIR to $run_dir"
+mkdir -p "$run_dir"
+tar -C "$run_dir" -xf "$R/fstests.tar" || abort "cannot unpack $R/fstests.tar into $run_dir"
+rm -f "$R/fstests.tar"
 start=$(date +%s)
 (
 	cd "$run_dir" || exit 1
