@@ -83,6 +83,29 @@ gc_stats() {
 # Inodes in use: f_files - f_ffree (both also count 32 per free block).
 inodes_in_use() { echo $(( $(stat -f -c %c "$1") - $(stat -f -c %d "$1") )); }
 
+# hold_unlinked DIR N BYTES: start "dinofs-workload hold", which creates N
+# files of BYTES bytes in DIR, unlinks them and keeps them open until
+# hold_release closes its stdin (fd 8 of this shell). Fails unless all N are
+# held. The caller's cwd must be writable (the fifo and hold.out live there).
+# HOLD_RUN, if set, is a command prefix for the holder (e.g. "taskset -c 2",
+# so that the final iputs queue on CPU 2).
+hold_unlinked() {
+	rm -f hold.in hold.out
+	mkfifo hold.in
+	# shellcheck disable=SC2086 # HOLD_RUN is a word list
+	${HOLD_RUN:-} dinofs-workload hold "$1" "$2" "$3" <hold.in >hold.out &
+	HOLD_PID=$!
+	exec 8>hold.in
+	for _ in $(seq 100); do grep -q holding hold.out && break; sleep 0.2; done
+	assert_eq "$(head -1 hold.out)" "holding=$2" "files open and unlinked"
+}
+
+# hold_release: close the held files (their final iput queues them for gc).
+hold_release() {
+	exec 8>&-
+	wait "$HOLD_PID" || fail "dinofs-workload hold failed"
+}
+
 # fresh_fs BLOCKS: load dinofs, make a BLOCKS-block filesystem on $DEV1 and
 # mount it on /mnt/d.
 fresh_fs() {

@@ -35,15 +35,9 @@ echo probe >/mnt/d/probe
 sync
 
 # --- 1: nologflush, frozen, N inodes queued -------------------------------
-mkfifo hold.in
-dinofs-workload hold /mnt/d/h $N 40000 <hold.in >hold.out &
-pid=$!
-exec 8>hold.in
-for _ in $(seq 100); do grep -q holding hold.out && break; sleep 0.2; done
-assert_eq "$(head -1 hold.out)" "holding=$N" "files open and unlinked"
+hold_unlinked /mnt/d/h $N 40000
 fsfreeze -f /mnt/d
-exec 8>&-
-wait $pid
+hold_release
 assert_eq "$(gc_stat /mnt/d queued_now)" $N "inodes queued while frozen"
 dinofs-workload shutdown /mnt/d nologflush || fail "shutdown nologflush"
 assert_eq "$(gc_stat /mnt/d discarded)" $N "queued inodes discarded by the shutdown"

@@ -17,19 +17,13 @@ fresh_fs 65536
 free0=$(stat -f -c %f /mnt/d)
 sync
 
-mkfifo hold.in
-taskset -c 2 dinofs-workload hold /mnt/d/h $N 20000 <hold.in >hold.out &
-pid=$!
-exec 8>hold.in
-for _ in $(seq 100); do grep -q holding hold.out && break; sleep 0.2; done
-assert_eq "$(cat hold.out)" "holding=$N" "files open and unlinked"
+HOLD_RUN="taskset -c 2" hold_unlinked /mnt/d/h $N 20000
 runs0=$(gc_stat /mnt/d worker_runs)
 inact0=$(gc_stat /mnt/d inactivated)
 
 fsfreeze -f /mnt/d
 assert_eq "$(gc_stat /mnt/d enabled)" 0 "gc stopped by freeze"
-exec 8>&-                      # the pinned task closes the files now
-wait $pid
+hold_release                   # the pinned task closes the files now
 assert_eq "$(tail -1 hold.out)" "closed=$N readable=$N" "unlinked files readable until close"
 assert_eq "$(gc_stat /mnt/d 'cpu2 queued')" $N "queued on CPU 2 while frozen"
 assert_eq "$(gc_stat /mnt/d worker_runs)" "$runs0" "no worker ran while frozen"

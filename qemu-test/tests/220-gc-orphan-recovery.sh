@@ -20,17 +20,11 @@ mkdir /mnt/d/h
 sync
 free0=$(stat -f -c %f /mnt/d)
 
-mkfifo hold.in
-dinofs-workload hold /mnt/d/h $N 50000 <hold.in >hold.out &
-pid=$!
-exec 8>hold.in
-for _ in $(seq 100); do grep -q holding hold.out && break; sleep 0.2; done
-assert_eq "$(head -1 hold.out)" "holding=$N" "files open and unlinked"
+hold_unlinked /mnt/d/h $N 50000
 sync
 # The "crash": the device as it is now, mounted, orphans on disk.
 dd if="$DEV1" of="$DEV2" bs=1M count=256 status=none
-exec 8>&-
-wait $pid
+hold_release
 umount /mnt/d
 
 out=$(fsck.dinofs -n "$DEV2" 2>&1) || fail "fsck of the crash image: $out"
