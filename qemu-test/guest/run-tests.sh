@@ -57,6 +57,12 @@ cleanup() {
 		umount "$m" 2>/dev/null || umount -l "$m"
 		dirty=1
 	done
+	# Device-mapper devices a test left behind hold the scratch disks.
+	if command -v dmsetup >/dev/null && [ -n "$(dmsetup ls 2>/dev/null | grep -v 'No devices found')" ]; then
+		echo "cleanup: removing device-mapper devices: $(dmsetup ls | awk '{ print $1 }' | tr '\n' ' ')"
+		dmsetup remove_all --force >/dev/null 2>&1
+		dirty=1
+	fi
 	if grep -q '^dinofs ' /proc/modules; then
 		echo "cleanup: dinofs still loaded"
 		rmmod dinofs || dirty=2

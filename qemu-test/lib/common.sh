@@ -30,7 +30,7 @@ DINOFS_APT_PACKAGES=(
 	qemu-system-x86 build-essential flex bison bc libelf-dev libssl-dev
 	cpio kmod rsync xz-utils busybox-static
 	# Tools the guest borrows from the host root:
-	e2fsprogs xfsprogs fio stress-ng util-linux procps
+	e2fsprogs xfsprogs fio stress-ng util-linux procps dmsetup
 )
 
 # Toolchain binaries, passed explicitly on every kernel/module make: rustup's

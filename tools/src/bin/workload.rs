@@ -24,6 +24,15 @@
 //!                                            MODE default|logflush|nologflush
 //! dinofs-workload probe DIR                  try each kind of I/O on DIR and
 //!                                            DIR/probe; print each one's errno
+//! dinofs-workload reseal DEV BLOCK           recompute the trailing checksum of
+//!                                            metadata block BLOCK (after a poke)
+//! dinofs-workload set-inode-blocks DEV INO N set inode INO's block count, resealed
+//! dinofs-workload seekdir DIR                lseek DIR to every position, read
+//!                                            one batch from each; count errors
+//! dinofs-workload extend FILE HOW BYTES      make FILE BYTES longer by truncate,
+//!                                            pwrite (one byte at the new end) or
+//!                                            mmap (store after a truncate); print
+//!                                            the non-zero bytes in the new range
 //! ```
 
 use std::collections::HashSet;
@@ -40,7 +49,9 @@ fn name(dir: &Path, i: u64) -> PathBuf {
 /// The content of file `i`: deterministic, different per file and offset.
 fn pattern(i: u64, buf: &mut [u8], off: u64) {
     for (k, b) in buf.iter_mut().enumerate() {
-        let x = (off + k as u64).wrapping_mul(2654435761).wrapping_add(i.wrapping_mul(40503));
+        let x = (off + k as u64)
+            .wrapping_mul(2654435761)
+            .wrapping_add(i.wrapping_mul(40503));
         *b = (x >> 13) as u8;
     }
 }
@@ -64,7 +75,11 @@ fn create(dir: &Path, count: u64, size: u64) -> io::Result<String> {
     for i in 0..count {
         write_file(&name(dir, i), i, size)?;
     }
-    Ok(format!("created={count} bytes={} secs={:.3}", count * size, t.elapsed().as_secs_f64()))
+    Ok(format!(
+        "created={count} bytes={} secs={:.3}",
+        count * size,
+        t.elapsed().as_secs_f64()
+    ))
 }
 
 fn verify(dir: &Path, count: u64, size: u64) -> io::Result<String> {
@@ -98,7 +113,10 @@ fn unlink(dir: &Path, count: u64) -> io::Result<String> {
     for i in 0..count {
         fs::remove_file(name(dir, i))?;
     }
-    Ok(format!("unlinked={count} secs={:.3}", t.elapsed().as_secs_f64()))
+    Ok(format!(
+        "unlinked={count} secs={:.3}",
+        t.elapsed().as_secs_f64()
+    ))
 }
 
 fn list(dir: &Path) -> io::Result<String> {
@@ -229,7 +247,9 @@ fn shutdown(path: &Path, mode: &str) -> io::Result<String> {
         "logflush" => 1,
         "nologflush" => 2,
         // Out-of-range flags, to test the kernel's EINVAL.
-        m => m.parse().map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
+        m => m
+            .parse()
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?,
     };
     let f = File::open(path)?;
     use std::os::fd::AsRawFd;
@@ -262,10 +282,27 @@ fn probe(dir: &Path) -> io::Result<String> {
     out.push(format!("open={}", errno(File::open(&file))));
     let held = OpenOptions::new().read(true).write(true).open(&file);
     out.push(format!("read={}", errno(fs::read(&file))));
-    out.push(format!("write={}", errno(OpenOptions::new().write(true).open(&file).and_then(|mut f| f.write_all(b"x")))));
-    out.push(format!("create={}", errno(File::create(dir.join("probe-new")))));
-    out.push(format!("mkdir={}", errno(fs::create_dir(dir.join("probe-dir")))));
-    out.push(format!("readdir={}", errno(fs::read_dir(dir).and_then(|mut d| d.next().transpose()))));
+    out.push(format!(
+        "write={}",
+        errno(
+            OpenOptions::new()
+                .write(true)
+                .open(&file)
+                .and_then(|mut f| f.write_all(b"x"))
+        )
+    ));
+    out.push(format!(
+        "create={}",
+        errno(File::create(dir.join("probe-new")))
+    ));
+    out.push(format!(
+        "mkdir={}",
+        errno(fs::create_dir(dir.join("probe-dir")))
+    ));
+    out.push(format!(
+        "readdir={}",
+        errno(fs::read_dir(dir).and_then(|mut d| d.next().transpose()))
+    ));
     out.push(format!("unlink={}", errno(fs::remove_file(&file))));
     out.push(format!("fsync={}", errno(held.and_then(|f| f.sync_all()))));
     Ok(out.join(" "))
@@ -288,11 +325,124 @@ fn frag(big: &Path, small: &Path, size: u64) -> io::Result<String> {
     }
     b.sync_all()?;
     s.sync_all()?;
-    Ok(format!("big={size} small={} secs={:.3}", size / 16, t.elapsed().as_secs_f64()))
+    Ok(format!(
+        "big={size} small={} secs={:.3}",
+        size / 16,
+        t.elapsed().as_secs_f64()
+    ))
+}
+
+/// Recomputes the trailing crc32c of block `block` of `dev` (a test pokes
+/// a field and reseals it, so the structure checks behind the checksum are
+/// what the kernel meets).
+fn reseal(dev: &Path, block: u64) -> io::Result<String> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    let mut f = OpenOptions::new().read(true).write(true).open(dev)?;
+    let mut b = [0u8; dinofs_format::BLOCK_SIZE];
+    f.read_exact_at(&mut b, block * dinofs_format::BLOCK_SIZE as u64)?;
+    dinofs_format::seal_block(&mut b, dinofs_tools::crc32c);
+    f.write_all_at(&b, block * dinofs_format::BLOCK_SIZE as u64)?;
+    f.seek(SeekFrom::Start(0))?;
+    f.sync_all()?;
+    Ok(format!("resealed={block}"))
+}
+
+/// Sets the `blocks` field of inode `ino` on `dev` and reseals the inode.
+fn set_inode_blocks(dev: &Path, ino: u32, value: u32) -> io::Result<String> {
+    use dinofs_format as format;
+    use std::os::unix::fs::FileExt;
+    let f = OpenOptions::new().read(true).write(true).open(dev)?;
+    let fs_blocks = f.metadata().map(|_| u64::MAX)?;
+    let at = format::ino_cluster(ino) as u64 * format::BLOCK_SIZE as u64;
+    let mut b = [0u8; format::BLOCK_SIZE];
+    f.read_exact_at(&mut b, at)?;
+    let bad = || io::Error::from(io::ErrorKind::InvalidData);
+    let mut d = format::Inode::decode(&b, ino, fs_blocks, dinofs_tools::crc32c)
+        .map_err(|_| bad())?
+        .ok_or_else(bad)?;
+    d.blocks = value;
+    d.encode(&mut b, ino, dinofs_tools::crc32c);
+    f.write_all_at(&b, at)?;
+    f.sync_all()?;
+    Ok(format!("ino={ino} blocks={value}"))
+}
+
+extern "C" {
+    fn lseek(fd: i32, off: i64, whence: i32) -> i64;
+    fn syscall(nr: i64, ...) -> i64;
+    fn mmap(addr: *mut u8, len: usize, prot: i32, flags: i32, fd: i32, off: i64) -> *mut u8;
+    fn munmap(addr: *mut u8, len: usize) -> i32;
+}
+
+/// Seeks the directory to every position a block-sized directory can
+/// have (entry starts and the middle of multi-slot entries alike) and
+/// reads one `getdents64` batch from each: fstests' `t_readdir_3` in one
+/// process. Every call must succeed.
+fn seekdir(dir: &Path) -> io::Result<String> {
+    use std::os::fd::AsRawFd;
+    let d = File::open(dir)?;
+    let size = d.metadata()?.len();
+    let positions = size / 4096 * 63 + 1;
+    let mut buf = vec![0u8; 512];
+    let (mut errors, mut entries) = (0u64, 0u64);
+    for pos in 0..positions {
+        // SAFETY: a valid descriptor.
+        if unsafe { lseek(d.as_raw_fd(), pos as i64, 0) } < 0 {
+            errors += 1;
+            continue;
+        }
+        // SAFETY: getdents64 (217) writes at most buf.len() bytes into buf.
+        let n = unsafe { syscall(217, d.as_raw_fd() as i64, buf.as_mut_ptr(), buf.len()) };
+        if n < 0 {
+            errors += 1;
+        } else if n > 0 {
+            entries += 1;
+        }
+    }
+    Ok(format!(
+        "positions={positions} reads_with_entries={entries} errors={errors}"
+    ))
+}
+
+/// Extends `file` by `bytes` and counts the non-zero bytes in the range
+/// that became part of the file: a block brought inside EOF that was never
+/// written must read as zeroes, through the page cache now and from disk
+/// later.
+fn extend(file: &Path, how: &str, bytes: u64) -> io::Result<String> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::FileExt;
+    let f = OpenOptions::new().read(true).write(true).open(file)?;
+    let old = f.metadata()?.len();
+    let new = old + bytes;
+    match how {
+        "truncate" => f.set_len(new)?,
+        "pwrite" => f.write_all_at(&[0], new - 1)?,
+        "mmap" => {
+            f.set_len(new)?;
+            let len = new as usize;
+            // SAFETY: a shared read-write mapping of the whole file, which
+            // is `len` bytes long; unmapped below.
+            let p = unsafe { mmap(std::ptr::null_mut(), len, 3, 1, f.as_raw_fd(), 0) };
+            if p as isize == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: inside the mapping; a store to the last byte faults
+            // in the page past the old EOF.
+            unsafe { *p.add(len - 1) = 0 };
+            // SAFETY: mapped above.
+            unsafe { munmap(p, len) };
+        }
+        _ => return Err(io::Error::from(io::ErrorKind::InvalidInput)),
+    }
+    let data = fs::read(file)?;
+    let range = data.get(old as usize..).unwrap_or(&[]);
+    let nonzero = range.iter().filter(|&&b| b != 0).count();
+    Ok(format!("old={old} new={} nonzero={nonzero}", data.len()))
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR");
+    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR | reseal DEV BLOCK | seekdir DIR | set-inode-blocks DEV INO VALUE | extend FILE truncate|pwrite|mmap BYTES");
     ExitCode::from(2)
 }
 
@@ -328,6 +478,21 @@ fn main() -> ExitCode {
             _ => return usage(),
         },
         (Some("probe"), Some(d)) => probe(&d),
+        (Some("reseal"), Some(d)) => match num(2) {
+            Some(b) => reseal(&d, b),
+            _ => return usage(),
+        },
+        (Some("seekdir"), Some(d)) => seekdir(&d),
+        (Some("set-inode-blocks"), Some(d)) => match (num(2), num(3)) {
+            (Some(i), Some(v)) if i <= u32::MAX as u64 && v <= u32::MAX as u64 => {
+                set_inode_blocks(&d, i as u32, v as u32)
+            }
+            _ => return usage(),
+        },
+        (Some("extend"), Some(d)) => match (args.get(2), num(3)) {
+            (Some(how), Some(n)) if n > 0 => extend(&d, how, n),
+            _ => return usage(),
+        },
         (Some("statfs"), Some(d)) => match num(2) {
             Some(s) => statfs(&d, s),
             _ => return usage(),
