@@ -18,6 +18,7 @@ use crate::super_ops::AllocState;
 use crate::vfs::{self, SuperBlock};
 use kernel::c_str;
 use kernel::prelude::*;
+use kernel::str::CStr;
 
 /// Which of the two bitmaps.
 #[derive(Clone, Copy)]
@@ -98,7 +99,11 @@ pub(crate) fn alloc_block(sb: &SuperBlock, st: &mut AllocState, goal: u64) -> Re
         return Err(ENOSPC);
     }
     let geo = sb.info().geo;
-    let from = if goal >= geo.data_start as u64 { goal } else { st.block_hint };
+    let from = if goal >= geo.data_start as u64 {
+        goal
+    } else {
+        st.block_hint
+    };
     let block = find_bit(sb, Map::Blocks, from, false)?.ok_or(ENOSPC)?;
     if block < geo.data_start as u64 {
         // Metadata blocks are always marked in use; a clear bit is corruption.
@@ -115,16 +120,54 @@ pub(crate) fn alloc_block(sb: &SuperBlock, st: &mut AllocState, goal: u64) -> Re
 
 /// Frees one block.
 pub(crate) fn free_block(sb: &SuperBlock, st: &mut AllocState, block: u32) -> Result {
+    free_block_ex(sb, st, block, false).map(drop)
+}
+
+/// Frees one block; with `tolerate_free`, a block already free is not an
+/// error (returns `false`, changes nothing): an unlinked inode's teardown
+/// that was interrupted by a crash or an I/O error may have freed it, and
+/// its bitmap block may have reached the disk without the inode's cleared
+/// pointer.
+pub(crate) fn free_block_ex(
+    sb: &SuperBlock,
+    st: &mut AllocState,
+    block: u32,
+    tolerate_free: bool,
+) -> Result<bool> {
     let geo = sb.info().geo;
     if (block as u64) < geo.data_start as u64 || block as u64 >= geo.blocks {
         return Err(sb.corrupt(c_str!("block pointer (out of range)"), block as u64));
     }
     if !assign_bit(sb, Map::Blocks, block as u64, false)? {
+        if tolerate_free {
+            return Ok(false);
+        }
         return Err(sb.corrupt(c_str!("block bitmap (freeing a free block)"), block as u64));
     }
-    st.free_blocks += 1;
+    st.free_blocks = counter_add(
+        sb,
+        st.free_blocks,
+        1,
+        geo.blocks,
+        c_str!("free block counter"),
+    )?;
     sb.info().publish(st);
-    Ok(())
+    Ok(true)
+}
+
+/// `value + n`, which must stay within `max`. The counters are trusted from
+/// a clean superblock, so a damaged one reaches here: `-EUCLEAN` with a
+/// message, never an overflow.
+fn counter_add(sb: &SuperBlock, value: u64, n: u64, max: u64, what: &CStr) -> Result<u64> {
+    match value.checked_add(n) {
+        Some(v) if v <= max => Ok(v),
+        _ => Err(sb.corrupt(what, value)),
+    }
+}
+
+/// `value - n`, which must not go below zero (see [`counter_add`]).
+fn counter_sub(sb: &SuperBlock, value: u64, n: u64, what: &CStr) -> Result<u64> {
+    value.checked_sub(n).ok_or_else(|| sb.corrupt(what, value))
 }
 
 /// Whether slot `slot` of a cluster block is free (all zeroes).
@@ -135,16 +178,34 @@ fn slot_free(b: &Block, slot: u32) -> bool {
 
 /// Allocates an inode number and writes `initial` into its slot, which
 /// reserves it. Allocates a new cluster when no allocated one has room.
-pub(crate) fn alloc_inode(sb: &SuperBlock, st: &mut AllocState, initial: &format::Inode) -> Result<u32> {
+pub(crate) fn alloc_inode(
+    sb: &SuperBlock,
+    st: &mut AllocState,
+    initial: &format::Inode,
+) -> Result<u32> {
     if st.free_inodes == 0 {
         let block = alloc_block(sb, st, st.block_hint)?;
         let buf = sb.getblk_zero(block)?;
         buf.modify(|_| ());
         if assign_bit(sb, Map::Clusters, block as u64, true)? {
-            return Err(sb.corrupt(c_str!("cluster map (new cluster already mapped)"), block as u64));
+            return Err(sb.corrupt(
+                c_str!("cluster map (new cluster already mapped)"),
+                block as u64,
+            ));
         }
-        st.clusters += 1;
-        st.free_inodes += INODES_PER_CLUSTER;
+        let blocks = sb.info().geo.blocks;
+        let clusters = counter_add(sb, st.clusters as u64, 1, blocks, c_str!("cluster counter"))?;
+        let max_free = clusters * INODES_PER_CLUSTER as u64;
+        let free = counter_add(
+            sb,
+            st.free_inodes as u64,
+            INODES_PER_CLUSTER as u64,
+            max_free,
+            c_str!("free inode counter"),
+        )?;
+        // Both fit: clusters <= blocks < 2^27, free <= 32 * clusters < 2^32.
+        st.clusters = clusters as u32;
+        st.free_inodes = free as u32;
         st.cluster_hint = block as u64;
     }
     // Find a cluster with a free slot, starting at the hint.
@@ -171,7 +232,10 @@ pub(crate) fn alloc_inode(sb: &SuperBlock, st: &mut AllocState, initial: &format
         from = cluster + 1;
     }
     // The counter promised a free slot that no cluster has.
-    Err(sb.corrupt(c_str!("inode counters (no free slot)"), st.free_inodes as u64))
+    Err(sb.corrupt(
+        c_str!("inode counters (no free slot)"),
+        st.free_inodes as u64,
+    ))
 }
 
 /// Frees inode `ino`'s slot, and its cluster if that was the last inode in
@@ -183,18 +247,33 @@ pub(crate) fn free_inode(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Resu
         format::Inode::clear(b, ino);
         (0..INODES_PER_CLUSTER).all(|s| slot_free(b, s))
     });
-    st.free_inodes += 1;
+    let max_free = st.clusters as u64 * INODES_PER_CLUSTER as u64;
+    st.free_inodes = counter_add(
+        sb,
+        st.free_inodes as u64,
+        1,
+        max_free,
+        c_str!("free inode counter"),
+    )? as u32;
     if empty {
         // Return the whole cluster to free space (XFS: xfs_ifree_cluster).
         // No in-memory inode can still refer to it: every slot is free, and
         // a slot is freed only when its inode is being evicted.
         drop(buf);
         if !assign_bit(sb, Map::Clusters, cluster as u64, false)? {
-            return Err(sb.corrupt(c_str!("cluster map (freeing an unmapped cluster)"), cluster as u64));
+            return Err(sb.corrupt(
+                c_str!("cluster map (freeing an unmapped cluster)"),
+                cluster as u64,
+            ));
         }
         free_block(sb, st, cluster)?;
-        st.clusters -= 1;
-        st.free_inodes -= INODES_PER_CLUSTER;
+        st.clusters = counter_sub(sb, st.clusters as u64, 1, c_str!("cluster counter"))? as u32;
+        st.free_inodes = counter_sub(
+            sb,
+            st.free_inodes as u64,
+            INODES_PER_CLUSTER as u64,
+            c_str!("free inode counter"),
+        )? as u32;
     }
     sb.info().publish(st);
     Ok(())
@@ -208,14 +287,16 @@ pub(crate) fn update_disk_inode(
 ) -> Result {
     let blocks = sb.info().geo.blocks;
     let buf = sb.bread(format::ino_cluster(ino))?;
-    let ok = buf.modify(|b| match format::Inode::decode(b, ino, blocks, vfs::crc32c) {
-        Ok(Some(mut d)) => {
-            f(&mut d);
-            d.encode(b, ino, vfs::crc32c);
-            true
-        }
-        _ => false,
-    });
+    let ok = buf.modify(
+        |b| match format::Inode::decode(b, ino, blocks, vfs::crc32c) {
+            Ok(Some(mut d)) => {
+                f(&mut d);
+                d.encode(b, ino, vfs::crc32c);
+                true
+            }
+            _ => false,
+        },
+    );
     if ok {
         Ok(())
     } else {
@@ -239,11 +320,16 @@ pub(crate) fn orphan_next(sb: &SuperBlock, ino: u32) -> Result<u32> {
 pub(crate) fn orphan_add(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Result {
     let head = st.orphan_head;
     if head == ino {
-        return Ok(());
+        return update_disk_inode(sb, ino, |d| d.nlink = 0);
     }
+    // The link count goes to 0 on disk in the same write that puts the
+    // inode on the list: the VFS never writes back an unlinked inode, so
+    // without this an orphan found after a crash (or after a failed
+    // inactivation) would still claim its old links.
     update_disk_inode(sb, ino, |d| {
         d.orphan_next = head;
         d.orphan_prev = format::NULL;
+        d.nlink = 0;
     })?;
     if head != format::NULL {
         update_disk_inode(sb, head, |d| d.orphan_prev = ino)?;
@@ -294,7 +380,8 @@ pub(crate) fn recount(sb: &SuperBlock, geo: &format::Geometry) -> Result<(u64, u
         let mut from = 0;
         while let Some(i) = cmap.read(|b| (from..limit).find(|&i| format::bit_test(b, i))) {
             let buf = sb.bread((base + i as u64) as u32)?;
-            free_inodes += buf.read(|b| (0..INODES_PER_CLUSTER).filter(|&s| slot_free(b, s)).count() as u32);
+            free_inodes +=
+                buf.read(|b| (0..INODES_PER_CLUSTER).filter(|&s| slot_free(b, s)).count() as u32);
             clusters += 1;
             from = i + 1;
         }

@@ -47,8 +47,8 @@ mod format;
 mod inode;
 mod inodegc;
 mod prims;
-mod trace;
 mod super_ops;
+mod trace;
 mod vfs;
 
 module! {

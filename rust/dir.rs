@@ -72,9 +72,19 @@ fn find_entry(dir: &Inode, name: &[u8]) -> Result<Option<EntryPos>> {
             Ok(None)
         });
         match found {
-            Ok(Some((slot, ino))) => return Ok(Some(EntryPos { block: n, slot, ino })),
+            Ok(Some((slot, ino))) => {
+                return Ok(Some(EntryPos {
+                    block: n,
+                    slot,
+                    ino,
+                }))
+            }
             Ok(None) => {}
-            Err(()) => return Err(dir.sb().corrupt(c_str!("directory entry"), buf.block() as u64)),
+            Err(()) => {
+                return Err(dir
+                    .sb()
+                    .corrupt(c_str!("directory entry"), buf.block() as u64))
+            }
         }
     }
     Ok(None)
@@ -136,7 +146,9 @@ fn remove_entry(dir: &Inode, pos: EntryPos) -> Result {
         ok
     });
     if !ok {
-        return Err(dir.sb().corrupt(c_str!("directory entry (remove)"), dir.ino() as u64));
+        return Err(dir
+            .sb()
+            .corrupt(c_str!("directory entry (remove)"), dir.ino() as u64));
     }
     buf.attach_to(dir);
     dir.touch_mctime();
@@ -153,7 +165,9 @@ fn retarget_entry(dir: &Inode, pos: EntryPos, ino: u32, ftype: u8) -> Result {
         ok
     });
     if !ok {
-        return Err(dir.sb().corrupt(c_str!("directory entry (retarget)"), dir.ino() as u64));
+        return Err(dir
+            .sb()
+            .corrupt(c_str!("directory entry (retarget)"), dir.ino() as u64));
     }
     buf.attach_to(dir);
     dir.touch_mctime();
@@ -189,7 +203,41 @@ pub(crate) fn lookup(dir: &Inode, name: &[u8]) -> Result<Option<ARef<Inode>>> {
     }
 }
 
+/// The first entry of directory block `b` that starts at or after slot
+/// `from`: the entry, or `None` past the last one. A position may be any
+/// number a user `lseek`ed to, including the middle of a multi-slot entry:
+/// that is legal input, not corruption, so the block is walked from its
+/// first slot (entry boundaries are only known from there). If the walk
+/// meets a bad slot before `from`, the walk starts at `from` itself, which
+/// is then taken to be an entry start (every position dinofs hands out is
+/// one): damage before the position does not hide what follows it.
+fn entry_at_or_after(
+    b: &format::Block,
+    from: u32,
+) -> Option<core::result::Result<format::Dirent<'_>, ()>> {
+    for e in format::dir_entries(b, 0) {
+        match e {
+            Ok(e) if e.slot >= from => return Some(Ok(e)),
+            Ok(_) => {}
+            Err(_) => {
+                return format::dir_entries(b, from)
+                    .next()
+                    .map(|e| e.map_err(|_| ()))
+            }
+        }
+    }
+    None
+}
+
 /// `iterate_shared`: emits entries from the context's position on.
+///
+/// The position is the slot index (block * slots-per-block + slot) of the
+/// next entry to emit. It is advanced past every entry as soon as that
+/// entry is emitted, so a later call never emits it again; a corrupt entry
+/// ends the call with `EUCLEAN` and, since the position stays on it, so
+/// does every later call: the error reaches userspace (the VFS drops an
+/// error from a call that already emitted entries, and the next call meets
+/// it first), and a directory walk ends instead of looping.
 pub(crate) fn readdir(dir: &Inode, ctx: &mut DirEmitter) -> Result {
     let per = DIRENT_SLOTS_PER_BLOCK as i64;
     let nblocks = dir_blocks(dir) as i64;
@@ -203,7 +251,7 @@ pub(crate) fn readdir(dir: &Inode, ctx: &mut DirEmitter) -> Result {
             // emitting copies to userspace and may fault.
             let mut name = [0u8; NAME_MAX];
             let next = buf.read(|b| {
-                format::dir_entries(b, slot).next().map(|e| {
+                entry_at_or_after(b, slot).map(|e| {
                     e.map(|e| {
                         name[..e.name.len()].copy_from_slice(e.name);
                         (e.slot, e.ino, e.ftype, e.name.len())
@@ -212,13 +260,19 @@ pub(crate) fn readdir(dir: &Inode, ctx: &mut DirEmitter) -> Result {
             });
             match next {
                 None => break,
-                Some(Err(_)) => return Err(dir.sb().corrupt(c_str!("directory entry"), buf.block() as u64)),
+                Some(Err(())) => {
+                    ctx.set_pos(n as i64 * per + slot as i64);
+                    return Err(dir
+                        .sb()
+                        .corrupt(c_str!("directory entry"), buf.block() as u64));
+                }
                 Some(Ok((s, ino, ftype, len))) => {
                     ctx.set_pos(n as i64 * per + s as i64);
                     if !ctx.emit(&name[..len], ino, ftype) {
                         return Ok(());
                     }
                     slot = s + format::dirent_slots(len);
+                    ctx.set_pos(n as i64 * per + slot as i64);
                 }
             }
         }
@@ -234,7 +288,12 @@ fn new_inode(dir: &Inode, mode: u16, rdev: u32, nlink: u32) -> Result<NewInode> 
     let (ino, generation) = {
         let mut st = sb.info().alloc.lock();
         let generation = st.next_generation;
-        let initial = format::Inode { mode, nlink, generation, ..Default::default() };
+        let initial = format::Inode {
+            mode,
+            nlink,
+            generation,
+            ..Default::default()
+        };
         let ino = alloc::alloc_inode(sb, &mut st, &initial)?;
         st.next_generation = st.next_generation.wrapping_add(1);
         (ino, generation)
@@ -328,9 +387,15 @@ pub(crate) fn link(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
         let mut st = sb.info().alloc.lock();
         alloc::orphan_remove(sb, &mut st, inode.ino())?;
     }
+    let was_orphan = inode.nlink() == 0;
     inode.inc_nlink();
     inode.touch_ctime();
     inode.mark_dirty();
+    if was_orphan {
+        // Off the orphan list: its link count must reach the disk with the
+        // list change, not whenever writeback gets to it.
+        inode::write_inode(inode, false)?;
+    }
     Ok(())
 }
 
@@ -356,7 +421,9 @@ fn drop_link(inode: &Inode) -> Result {
 pub(crate) fn unlink(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
     let pos = find_entry(dir, name)?.ok_or(ENOENT)?;
     if pos.ino != inode.ino() {
-        return Err(dir.sb().corrupt(c_str!("directory entry (stale)"), dir.ino() as u64));
+        return Err(dir
+            .sb()
+            .corrupt(c_str!("directory entry (stale)"), dir.ino() as u64));
     }
     remove_entry(dir, pos)?;
     drop_link(inode)
@@ -408,7 +475,9 @@ pub(crate) fn rename(
     remove_entry(old_dir, old_pos)?;
     if is_dir && !core::ptr::eq(old_dir, new_dir) {
         let dotdot = find_entry(inode, b"..")?.ok_or_else(|| {
-            inode.sb().corrupt(c_str!("directory (no ..)"), inode.ino() as u64)
+            inode
+                .sb()
+                .corrupt(c_str!("directory (no ..)"), inode.ino() as u64)
         })?;
         retarget_entry(inode, dotdot, new_dir.ino(), format::ftype::DIR)?;
         old_dir.drop_nlink();

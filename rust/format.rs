@@ -602,6 +602,7 @@ impl Inode {
             && ptr_ok(self.indirect)
             && ptr_ok(self.dindirect)
             && ptr_ok(self.tindirect)
+            && (self.blocks as u64) < blocks
             && (mode_has_blocks(self.mode) || (self.blocks == 0 && self.size == 0));
         if ok {
             Ok(())
@@ -822,7 +823,11 @@ pub struct DirIter<'a> {
 /// Iterates over the live entries of a directory block, starting at slot
 /// `from`. The caller verifies the block's checksum first.
 pub fn dir_entries(block: &Block, from: u32) -> DirIter<'_> {
-    DirIter { block, slot: from, failed: false }
+    DirIter {
+        block,
+        slot: from,
+        failed: false,
+    }
 }
 
 impl<'a> Iterator for DirIter<'a> {
@@ -858,7 +863,12 @@ impl<'a> Iterator for DirIter<'a> {
                 return Some(Err(FormatError::BadValue));
             }
             self.slot += slots;
-            return Some(Ok(Dirent { slot, ino, ftype: self.block[off + 6], name }));
+            return Some(Ok(Dirent {
+                slot,
+                ino,
+                ftype: self.block[off + 6],
+                name,
+            }));
         }
         None
     }

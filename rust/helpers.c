@@ -134,9 +134,15 @@ static void dinofs_write_failed(struct address_space *mapping, loff_t to)
 {
 	struct inode *inode = mapping->host;
 
-	/* Drop page cache past EOF that a failed write instantiated. */
-	if (to > inode->i_size)
+	/*
+	 * Drop page cache past EOF that a failed write instantiated; blocks
+	 * get_block allocated for it stay mapped past EOF and are marked for
+	 * trimming.
+	 */
+	if (to > inode->i_size) {
 		truncate_pagecache(inode, inode->i_size);
+		dinofs_rs_write_failed(inode);
+	}
 }
 
 static int dinofs_write_begin(struct file *file, struct address_space *mapping,
@@ -331,6 +337,7 @@ static const struct super_operations dinofs_super_ops = {
 	.sync_fs	= dinofs_rs_sync_fs,
 	.statfs		= dinofs_rs_statfs,
 	.show_options	= dinofs_rs_show_options,
+	.freeze_super	= dinofs_rs_freeze_super,
 	.freeze_fs	= dinofs_rs_freeze_fs,
 	.unfreeze_fs	= dinofs_rs_unfreeze_fs,
 };
@@ -992,6 +999,18 @@ bool dinofs_sb_freezing_pagefault(struct super_block *sb)
 	return sb->s_writers.frozen == SB_FREEZE_PAGEFAULT;
 }
 
+/* Frozen: freeze_super() completed. */
+bool dinofs_sb_frozen(struct super_block *sb)
+{
+	return READ_ONCE(sb->s_writers.frozen) == SB_FREEZE_COMPLETE;
+}
+
+/* No freeze in progress or complete. */
+bool dinofs_sb_unfrozen(struct super_block *sb)
+{
+	return READ_ONCE(sb->s_writers.frozen) == SB_UNFROZEN;
+}
+
 /*
  * Freezes the filesystem the way FIFREEZE on the block device would: through
  * the holder ops (freeze_super(), which syncs everything and stops gc via
@@ -1027,14 +1046,39 @@ static int dinofs_gc_show(struct seq_file *m, void *v)
 DEFINE_SHOW_ATTRIBUTE(dinofs_gc);
 
 /*
- * Per-mount directory: "inodegc" (engine statistics, rust/inodegc.rs) and
- * "fail_next_freeze" (write Y: the next freeze_fs fails, to test that a
- * failed freeze restarts gc), "slow_worker_us" (the worker sleeps this long
- * per inode, to test the throttle against a slow worker). debugfs_remove() waits for readers, so the
- * engine outlives every read.
+ * The debug knobs (rust/inodegc.rs, InodeGc::knob/set_knob): one file each,
+ * reading and writing a number through Rust, which keeps the values in
+ * atomics. DEFINE_DEBUGFS_ATTRIBUTE makes removal wait for running reads
+ * and writes, so the engine outlives every access.
  */
-struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
-				    bool *fail_next_freeze, u32 *slow_worker_us)
+#define DINOFS_KNOB(name, id)						\
+static int dinofs_knob_##name##_get(void *gc, u64 *val)			\
+{									\
+	*val = dinofs_rs_gc_knob_get(gc, id);				\
+	return 0;							\
+}									\
+static int dinofs_knob_##name##_set(void *gc, u64 val)			\
+{									\
+	return dinofs_rs_gc_knob_set(gc, id, val);			\
+}									\
+DEFINE_DEBUGFS_ATTRIBUTE(dinofs_knob_##name##_fops,			\
+			 dinofs_knob_##name##_get,			\
+			 dinofs_knob_##name##_set, "%llu\n")
+
+DINOFS_KNOB(fail_next_freeze, DINOFS_KNOB_FAIL_NEXT_FREEZE);
+DINOFS_KNOB(slow_worker_us, DINOFS_KNOB_SLOW_WORKER_US);
+DINOFS_KNOB(fail_inactivate, DINOFS_KNOB_FAIL_INACTIVATE);
+
+/*
+ * Per-mount directory: "inodegc" (engine statistics, rust/inodegc.rs) and
+ * the knobs: "fail_next_freeze" (write 1: the next freeze_fs fails, to test
+ * that a failed freeze restarts gc), "slow_worker_us" (the worker sleeps
+ * this long per inode, to test the throttle against a slow worker) and
+ * "fail_inactivate" (the next N inactivations fail with EIO before touching
+ * the disk, to test that worker errors reach their callers).
+ * debugfs_remove() waits for readers, so the engine outlives every read.
+ */
+struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)
 {
 	struct dentry *dir;
 
@@ -1044,8 +1088,12 @@ struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
 	if (IS_ERR(dir))
 		return NULL;
 	debugfs_create_file("inodegc", 0444, dir, gc, &dinofs_gc_fops);
-	debugfs_create_bool("fail_next_freeze", 0644, dir, fail_next_freeze);
-	debugfs_create_u32("slow_worker_us", 0644, dir, slow_worker_us);
+	debugfs_create_file_unsafe("fail_next_freeze", 0644, dir, gc,
+				   &dinofs_knob_fail_next_freeze_fops);
+	debugfs_create_file_unsafe("slow_worker_us", 0644, dir, gc,
+				   &dinofs_knob_slow_worker_us_fops);
+	debugfs_create_file_unsafe("fail_inactivate", 0644, dir, gc,
+				   &dinofs_knob_fail_inactivate_fops);
 	return dir;
 }
 

@@ -189,8 +189,15 @@ int dinofs_cpuhp_state_get(void);
 int dinofs_cpuhp_add_instance(int state, struct hlist_node *node);
 void dinofs_cpuhp_remove_instance(int state, struct hlist_node *node);
 bool dinofs_sb_freezing_pagefault(struct super_block *sb);
-struct dentry *dinofs_debugfs_mount(const char *dev, void *gc,
-				    bool *fail_next_freeze, u32 *slow_worker_us);
+bool dinofs_sb_frozen(struct super_block *sb);
+bool dinofs_sb_unfrozen(struct super_block *sb);
+struct dentry *dinofs_debugfs_mount(const char *dev, void *gc);
+/* Debug knobs, by number (rust/inodegc.rs KNOB_*). */
+enum {
+	DINOFS_KNOB_FAIL_NEXT_FREEZE = 0,
+	DINOFS_KNOB_SLOW_WORKER_US = 1,
+	DINOFS_KNOB_FAIL_INACTIVATE = 2,
+};
 void dinofs_usleep(u32 us);
 struct dinofs_gc_index *dinofs_gc_index_new(void);
 void dinofs_gc_index_free(struct dinofs_gc_index *idx);
@@ -251,6 +258,7 @@ int dinofs_rs_reconfigure(struct fs_context *fc);
 void dinofs_rs_free_fc(struct fs_context *fc);
 int dinofs_rs_get_block(struct inode *inode, sector_t iblock,
 			struct buffer_head *bh, int create);
+void dinofs_rs_write_failed(struct inode *inode);
 int dinofs_rs_write_inode(struct inode *inode, struct writeback_control *wbc);
 void dinofs_rs_evict_inode(struct inode *inode);
 void dinofs_rs_put_super(struct super_block *sb);
@@ -281,11 +289,13 @@ int dinofs_rs_iterate_shared(struct file *file, struct dir_context *ctx);
 void dinofs_rs_destroy_inode(struct inode *inode);
 int dinofs_rs_shutdown(struct super_block *sb, u32 flags);
 bool dinofs_rs_is_shutdown(struct super_block *sb);
+int dinofs_rs_freeze_super(struct super_block *sb, enum freeze_holder who);
 int dinofs_rs_freeze_fs(struct super_block *sb);
 int dinofs_rs_unfreeze_fs(struct super_block *sb);
-void dinofs_rs_gc_worker(struct work_struct *work);
 int dinofs_rs_cpu_dead(unsigned int cpu, struct hlist_node *node);
 int dinofs_rs_gc_show(struct seq_file *m, void *gc);
+u64 dinofs_rs_gc_knob_get(void *gc, unsigned int knob);
+int dinofs_rs_gc_knob_set(void *gc, unsigned int knob, u64 value);
 unsigned long dinofs_rs_gc_shrinker_count(void *gc);
 unsigned long dinofs_rs_gc_shrinker_scan(void *gc);
 

@@ -22,21 +22,36 @@ const IND: usize = format::DIRECT_BLOCKS;
 /// Reads inode `ino`, from the inode cache or from disk.
 pub(crate) fn iget(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
     let blocks = sb.info().geo.blocks;
-    if !format::ino_is_valid(ino, blocks) || !alloc::test_bit_cluster(sb, format::ino_cluster(ino) as u64)? {
+    if !format::ino_is_valid(ino, blocks)
+        || !alloc::test_bit_cluster(sb, format::ino_cluster(ino) as u64)?
+    {
         return Err(sb.corrupt(c_str!("inode number"), ino as u64));
     }
-    // An evicted inode waiting for (or in) inactivation must not be read
-    // back from disk under it.
-    sb.info().gc.claim_for_iget(ino);
     let new = match sb.iget_locked(ino)? {
         Iget::Cached(inode) => return Ok(inode),
         Iget::New(new) => new,
     };
+    // An evicted copy waiting for (or in) inactivation must not be read
+    // back from disk under it. Only now, after the hash missed: eviction
+    // enters an inode in the gc index before it leaves the inode hash, so
+    // any copy the miss could have raced with is in the index by now.
+    sb.info().gc.claim_for_iget(ino);
     let buf = sb.bread(format::ino_cluster(ino))?;
     let disk = buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c));
     match disk {
         Ok(Some(d)) => {
-            new.inode().load(&d);
+            let inode = new.inode();
+            inode.load(&d);
+            if inode.mode() & format::S_IFMT == format::S_IFREG {
+                // Post-EOF state comes from the block map, as XFS derives it
+                // from the extent map: blocks may be mapped past EOF after a
+                // cancelled trim, a shutdown that discarded one, a crash or
+                // a failed write. Marking them lets truncate, a write past
+                // EOF and the next eviction deal with them.
+                let mut map = inode.lock_map();
+                let past = maps_blocks_from(inode, &map, eof_blocks(inode))?;
+                map.set_prealloc(past);
+            }
             Ok(new.publish())
         }
         // A directory entry naming a free slot, or a bad inode: corruption.
@@ -124,6 +139,10 @@ fn write_ptr(inode: &Inode, block: u32, idx: u32, ptr: u32) -> Result {
 /// indirect block.
 fn new_block(inode: &Inode, map: &mut MapGuard<'_>, goal: u64, indirect: bool) -> Result<u32> {
     let sb = inode.sb();
+    let n = map
+        .blocks()
+        .checked_add(1)
+        .ok_or_else(|| sb.corrupt(c_str!("inode block count"), inode.ino() as u64))?;
     let block = {
         let mut st = sb.info().alloc.lock();
         alloc::alloc_block(sb, &mut st, goal)?
@@ -133,7 +152,6 @@ fn new_block(inode: &Inode, map: &mut MapGuard<'_>, goal: u64, indirect: bool) -
         buf.modify(|b| format::seal_block(b, vfs::crc32c));
         buf.attach_to(inode);
     }
-    let n = map.blocks() + 1;
     map.set_blocks(n);
     Ok(block)
 }
@@ -202,7 +220,12 @@ pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Opti
 }
 
 /// [`map_block`] with the map already locked, without preallocation.
-fn map_locked(inode: &Inode, map: &mut MapGuard<'_>, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
+fn map_locked(
+    inode: &Inode,
+    map: &mut MapGuard<'_>,
+    iblock: u64,
+    create: bool,
+) -> Result<Option<(u32, bool)>> {
     let Some(path) = format::block_path(iblock) else {
         return if create { Err(EFBIG) } else { Ok(None) };
     };
@@ -248,10 +271,105 @@ fn map_locked(inode: &Inode, map: &mut MapGuard<'_>, iblock: u64, create: bool) 
     Ok(Some((parent, new)))
 }
 
+/// Whether `inode`'s map has any block for a file block `>= from`. Reads
+/// only the indirect blocks whose range reaches `from`.
+fn maps_blocks_from(inode: &Inode, map: &MapGuard<'_>, from: u64) -> Result<bool> {
+    let ptrs = map.ptrs();
+    if ptrs[..IND]
+        .iter()
+        .enumerate()
+        .any(|(i, &p)| p != format::NULL && i as u64 >= from)
+    {
+        return Ok(true);
+    }
+    let p = PTRS_PER_BLOCK;
+    let bases = [
+        format::DIRECT_BLOCKS as u64,
+        format::DIRECT_BLOCKS as u64 + p,
+        format::DIRECT_BLOCKS as u64 + p + p * p,
+    ];
+    for level in 1..=3u32 {
+        let top = ptrs[IND + level as usize - 1];
+        let base = bases[level as usize - 1];
+        if top != format::NULL
+            && base + p.pow(level) > from
+            && subtree_maps_from(inode, top, level, base, from)?
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// [`maps_blocks_from`] for the subtree rooted at indirect block `block`
+/// (`level` 1 = points at data) mapping file blocks from `base` on.
+fn subtree_maps_from(inode: &Inode, block: u32, level: u32, base: u64, from: u64) -> Result<bool> {
+    let sb = inode.sb();
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(block)?;
+    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+        return Err(sb.corrupt(c_str!("indirect block"), block as u64));
+    }
+    let span = PTRS_PER_BLOCK.pow(level - 1);
+    // The first pointer whose range reaches `from`.
+    let first = (from.saturating_sub(base) / span).min(PTRS_PER_BLOCK) as u32;
+    let mut i = first;
+    while (i as u64) < PTRS_PER_BLOCK {
+        // The next non-null pointer at or after `i`, found under the buffer
+        // lock; the recursion below runs without it (one buffer lock at a
+        // time).
+        let next = buf.read(|b| {
+            (i..PTRS_PER_BLOCK as u32)
+                .map(|j| (j, format::indirect_get(b, j)))
+                .find(|&(_, p)| p != format::NULL)
+        });
+        let Some((j, child)) = next else {
+            return Ok(false);
+        };
+        if level == 1 || subtree_maps_from(inode, child, level - 1, base + j as u64 * span, from)? {
+            return Ok(true);
+        }
+        i = j + 1;
+    }
+    Ok(false)
+}
+
+/// A write failed after `get_block` may have allocated blocks past EOF for
+/// it: mark them, so truncate, later writes and eviction trim them.
+pub(crate) fn note_write_failed(inode: &Inode) {
+    if inode.mode() & format::S_IFMT == format::S_IFREG {
+        inode.lock_map().set_prealloc(true);
+    }
+}
+
+/// How to treat a block whose bitmap bit is already clear.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FreeMode {
+    /// A live inode's map: a pointer to a free block is corruption.
+    Strict,
+    /// Tearing down an unlinked inode (inactivation, orphan recovery): an
+    /// interrupted earlier teardown may have freed the block already and
+    /// reached the disk only in part (the bitmap, not the cleared pointer).
+    /// The block is taken as freed; see "Why a crash at any point is
+    /// recoverable" in `Documentation/inodegc.rst`.
+    Teardown,
+}
+
+/// What freeing part of a block map did: blocks freed, whether the subtree
+/// root is now empty (and freed), and the first error. Pointers to every
+/// block freed are cleared even when an error stops the walk, so the map
+/// always describes exactly what the inode still owns.
+struct Freed {
+    n: u32,
+    empty: bool,
+    err: Option<Error>,
+}
+
 /// Frees the blocks of the subtree rooted at indirect block `block`
 /// (`level` 1 = points at data) that map file blocks `>= from`; `base` is
-/// the first file block the subtree maps. Returns the number of blocks
-/// freed and whether the indirect block itself is now empty (and freed).
+/// the first file block the subtree maps. Children are freed before the
+/// pointers to them are cleared, and an indirect block only once it is
+/// empty: bottom-up.
 fn free_subtree(
     inode: &Inode,
     block: u32,
@@ -259,21 +377,33 @@ fn free_subtree(
     base: u64,
     from: u64,
     attach: bool,
-) -> Result<(u32, bool)> {
+    mode: FreeMode,
+) -> Freed {
     let sb = inode.sb();
     let span = PTRS_PER_BLOCK.pow(level - 1);
-    let mut freed = 0;
+    let mut out = Freed {
+        n: 0,
+        empty: false,
+        err: None,
+    };
     let mut remaining = false;
     // Work through the pointers in chunks, never holding the indirect
     // block's lock while freeing (one buffer lock at a time).
     const CHUNK: u32 = 64;
     let blocks = sb.info().geo.blocks;
-    let buf = sb.bread(block)?;
+    let buf = match sb.bread(block) {
+        Ok(b) => b,
+        Err(e) => {
+            out.err = Some(e);
+            return out;
+        }
+    };
     if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
-        return Err(sb.corrupt(c_str!("indirect block"), block as u64));
+        out.err = Some(sb.corrupt(c_str!("indirect block"), block as u64));
+        return out;
     }
     let mut start = 0u32;
-    while (start as u64) < PTRS_PER_BLOCK {
+    while (start as u64) < PTRS_PER_BLOCK && out.err.is_none() {
         let end = core::cmp::min(start + CHUNK, PTRS_PER_BLOCK as u32);
         let mut ptrs = [0u32; CHUNK as usize];
         buf.read(|b| {
@@ -292,17 +422,31 @@ fn free_subtree(
                 remaining = true;
                 continue;
             }
+            if out.err.is_some() {
+                remaining = true;
+                continue;
+            }
             if level == 1 {
-                free_one(sb, p)?;
-                freed += 1;
-                cleared[(i - start) as usize] = true;
+                match free_one(sb, p, mode) {
+                    Ok(()) => {
+                        out.n += 1;
+                        cleared[(i - start) as usize] = true;
+                    }
+                    Err(e) => {
+                        out.err = Some(e);
+                        remaining = true;
+                    }
+                }
             } else {
-                let (n, empty) = free_subtree(inode, p, level - 1, child_base, from, attach)?;
-                freed += n;
-                if empty {
+                let sub = free_subtree(inode, p, level - 1, child_base, from, attach, mode);
+                out.n += sub.n;
+                if sub.empty {
                     cleared[(i - start) as usize] = true;
                 } else {
                     remaining = true;
+                }
+                if sub.err.is_some() {
+                    out.err = sub.err;
                 }
             }
         }
@@ -321,49 +465,64 @@ fn free_subtree(
         }
         start = end;
     }
+    // Pointers after an error were not looked at: they remain.
+    if out.err.is_some() && (start as u64) < PTRS_PER_BLOCK {
+        remaining = true;
+    }
     if !remaining {
         drop(buf);
-        free_one(sb, block)?;
-        freed += 1;
+        match free_one(sb, block, mode) {
+            Ok(()) => {
+                out.n += 1;
+                out.empty = true;
+            }
+            Err(e) => out.err = Some(e),
+        }
     }
-    Ok((freed, !remaining))
+    out
 }
 
 /// Frees one block, taking the allocator mutex just for it: tearing down a
 /// huge file must not hold the allocator (and everything waiting on it)
 /// for the whole teardown.
-fn free_one(sb: &SuperBlock, block: u32) -> Result {
+fn free_one(sb: &SuperBlock, block: u32, mode: FreeMode) -> Result {
     let mut st = sb.info().alloc.lock();
-    alloc::free_block(sb, &mut st, block)
+    if !alloc::free_block_ex(sb, &mut st, block, mode == FreeMode::Teardown)? {
+        sb.info().already_free.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(())
 }
 
 /// Frees every block mapping file blocks `>= from` (data and any indirect
 /// block left empty). Called with the map locked. `attach` associates the
 /// changed indirect blocks with the inode for `fsync`; never for an inode
 /// the VFS has already cleared (inactivation), whose buffer list is gone.
+/// On an error the map still loses exactly the pointers to the blocks that
+/// were freed.
 fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64, attach: bool) -> Result {
+    free_blocks_from_mode(inode, map, from, attach, FreeMode::Strict)
+}
+
+fn free_blocks_from_mode(
+    inode: &Inode,
+    map: &mut MapGuard<'_>,
+    from: u64,
+    attach: bool,
+    mode: FreeMode,
+) -> Result {
     let sb = inode.sb();
     let mut freed = 0u32;
     let ptrs = map.ptrs();
     let mut result = Ok(());
-    for (i, &p) in ptrs[..IND].iter().enumerate() {
-        if p != format::NULL && i as u64 >= from {
-            match free_one(sb, p) {
-                Ok(()) => {
-                    freed += 1;
-                    map.set_ptr(i, format::NULL);
-                }
-                Err(e) => result = Err(e),
-            }
-        }
-    }
     let p = PTRS_PER_BLOCK;
     let bases = [
         format::DIRECT_BLOCKS as u64,
         format::DIRECT_BLOCKS as u64 + p,
         format::DIRECT_BLOCKS as u64 + p + p * p,
     ];
-    for level in 1..=3u32 {
+    // The deepest trees first, the direct blocks last: what a crash leaves
+    // is always a map of blocks still owned, walked the same way again.
+    for level in (1..=3u32).rev() {
         let slot = IND + level as usize - 1;
         let top = ptrs[slot];
         if top == format::NULL {
@@ -373,14 +532,24 @@ fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64, attach: bo
         if base + p.pow(level) <= from {
             continue;
         }
-        match free_subtree(inode, top, level, base, from, attach) {
-            Ok((n, empty)) => {
-                freed += n;
-                if empty {
-                    map.set_ptr(slot, format::NULL);
+        let sub = free_subtree(inode, top, level, base, from, attach, mode);
+        freed += sub.n;
+        if sub.empty {
+            map.set_ptr(slot, format::NULL);
+        }
+        if let Some(e) = sub.err {
+            result = Err(e);
+        }
+    }
+    for (i, &p) in ptrs[..IND].iter().enumerate() {
+        if p != format::NULL && i as u64 >= from {
+            match free_one(sb, p, mode) {
+                Ok(()) => {
+                    freed += 1;
+                    map.set_ptr(i, format::NULL);
                 }
+                Err(e) => result = Err(e),
             }
-            Err(e) => result = Err(e),
         }
     }
     let blocks = map.blocks().saturating_sub(freed);
@@ -426,7 +595,13 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     let sb = inode.sb();
     let ino = inode.ino();
     let mut map = inode.lock_map();
-    let r = free_blocks_from(inode, &mut map, 0, false);
+    let r = free_blocks_from_mode(inode, &mut map, 0, false, FreeMode::Teardown);
+    if r.is_err() {
+        // Keep the inode on the orphan list, its map describing what it
+        // still owns (the engine writes it): the next mount's recovery
+        // finishes the teardown.
+        return r;
+    }
     let mut st = sb.info().alloc.lock();
     let r2 = alloc::orphan_remove(sb, &mut st, ino);
     let r3 = alloc::free_inode(sb, &mut st, ino);
@@ -443,10 +618,16 @@ pub(crate) fn trim_eof(inode: &Inode) -> Result {
         if !map.prealloc() {
             return Ok(());
         }
-        free_blocks_from(inode, &mut map, eof_blocks(inode), false)?;
-        map.set_prealloc(false);
+        let r = free_blocks_from(inode, &mut map, eof_blocks(inode), false);
+        if r.is_ok() {
+            map.set_prealloc(false);
+        }
+        drop(map);
+        // Whatever was freed is gone from the map: write it either way.
+        let w = write_inode(inode, false);
+        r?;
+        w
     }
-    write_inode(inode, false)
 }
 
 /// Undoes a create that failed after the inode was allocated on disk: frees
@@ -455,7 +636,12 @@ pub(crate) fn discard_new(new: NewInode) {
     let inode = new.inode();
     inode.set_nlink(0);
     if let Err(e) = inactivate(inode) {
-        pr_err!("{}: undoing a failed create of inode {}: {:?}\n", inode.sb().id(), inode.ino(), e);
+        pr_err!(
+            "{}: undoing a failed create of inode {}: {:?}\n",
+            inode.sb().id(),
+            inode.ino(),
+            e
+        );
     }
     drop(new);
 }

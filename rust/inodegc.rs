@@ -73,8 +73,8 @@
 use crate::format;
 use crate::inode;
 use crate::prims::{
-    self, Claim, CpuHpInstance, CpuHpNode, CpuMask, GcIndex, GcOwner, GcQueue, GcQueues, GcShrinker,
-    GcWorkqueue, NofsScope, PreemptGuard,
+    self, Claim, CpuHpNode, CpuMask, GcIndex, GcOwner, GcQueue, GcQueues, GcShrinker, GcWorkqueue,
+    NofsScope, PreemptGuard,
 };
 use crate::trace::{self, Dev};
 use crate::vfs::{DeadInode, SuperBlock};
@@ -118,14 +118,28 @@ pub(crate) struct Stats {
     pub(crate) iget_waits: AtomicU64,
     pub(crate) off_cpu_runs: AtomicU64,
     pub(crate) worker_runs_while_stopped: AtomicU64,
+    pub(crate) worker_skips_while_stopped: AtomicU64,
     pub(crate) errors: AtomicU64,
     pub(crate) discarded: AtomicU64,
+    pub(crate) teardown_leftovers: AtomicU64,
 }
 
 /// The engine of one mount.
 ///
 /// `#[repr(C)]` with the hotplug node first: the CPU-dead callback finds the
-/// engine from its node (see `prims::CpuHpInstance`).
+/// engine from its node (see `prims::CpuHpNode`).
+///
+/// # Lifetime
+///
+/// [`InodeGc::new`] builds the engine in a box and writes its queues and
+/// workqueue while nothing else can see it. [`InodeGc::register`] then
+/// registers the shrinker and the CPU-hotplug node through a shared
+/// reference, and [`InodeGc::teardown`] (at unmount, or when a mount fails)
+/// unregisters them, cancels every queue's delayed work and waits for
+/// running workers, again through a shared reference. Only after that,
+/// when no callback, timer or worker can hold a reference any more, does
+/// the box get dropped (`Drop` runs `teardown` again as a backstop, which
+/// then finds nothing to do).
 #[repr(C)]
 pub(crate) struct InodeGc {
     cpuhp_node: CpuHpNode,
@@ -133,19 +147,31 @@ pub(crate) struct InodeGc {
     dev: Dev,
     queues: Option<GcQueues>,
     wq: Option<GcWorkqueue>,
-    cpuhp: Option<CpuHpInstance>,
-    shrinker: Option<GcShrinker>,
+    shrinker: GcShrinker,
     /// Inodes from eviction until their inactivation is over (for iget).
     index: GcIndex,
     /// CPUs whose queue may be non-empty (observability and a fast path;
     /// correctness never depends on it).
     nonempty: CpuMask,
     enabled: AtomicBool,
-    /// `stop` is draining: workers it runs are expected while disabled.
+    /// `stop` or the unmount drain is draining: workers run although gc is
+    /// not enabled.
     draining: AtomicBool,
+    /// Workers between their enabled/draining check and the end of their
+    /// batch; `stop` waits for it to reach 0 (see [`InodeGc::stop`]).
+    busy: AtomicU32,
+    /// Bumped when a CPU-dead fold starts and when it ends: odd while a
+    /// fold has a batch in hand (see [`InodeGc::cpu_dead`]).
+    fold_seq: AtomicU32,
+    /// `stop` returned and `start` has not run yet: nothing may be
+    /// inactivated (checked by the worker, counted if violated).
+    at_rest: AtomicBool,
     /// The filesystem was shut down: dead inodes are discarded (memory
     /// freed, disk untouched) instead of inactivated. Never cleared.
     shut_down: AtomicBool,
+    /// `teardown` ran: the shrinker and hotplug node are unregistered and
+    /// no work can be armed any more.
+    torn_down: AtomicBool,
     /// `inodegc=sync`: inactivate inline, never queue.
     sync_mode: bool,
     /// Per-CPU worker runs (index = CPU), for the locality test.
@@ -156,14 +182,24 @@ pub(crate) struct InodeGc {
     /// Debug knob: the worker sleeps this long per inode (tests the
     /// throttle and the hung-task watchdog against a slow worker).
     pub(crate) slow_worker_us: AtomicU32,
+    /// Debug knob: the next N inactivations fail with `EIO` before they
+    /// touch the disk (the inode stays on the orphan list), to test that
+    /// worker errors reach sync, freeze, remount and unmount.
+    pub(crate) fail_inactivate: AtomicU32,
 }
 
 /// CPUs the per-CPU statistics cover (the test kernel has NR_CPUS=8).
 pub(crate) const MAX_CPUS: usize = 64;
 
+/// Debug knobs, by number (debugfs files, `helpers.c`).
+pub(crate) const KNOB_FAIL_NEXT_FREEZE: u32 = 0;
+pub(crate) const KNOB_SLOW_WORKER_US: u32 = 1;
+pub(crate) const KNOB_FAIL_INACTIVATE: u32 = 2;
+
 impl InodeGc {
-    /// Sets up the engine of a mount: queues, workqueue, hotplug instance.
-    /// Starts enabled unless the mount is read-only.
+    /// Sets up the engine of a mount: queues and workqueue. Starts enabled
+    /// unless the mount is read-only. Nothing can call into it until
+    /// [`Self::register`].
     pub(crate) fn new(sb: &SuperBlock, sync_mode: bool) -> Result<KBox<Self>> {
         let mut gc = KBox::new(
             Self {
@@ -171,33 +207,48 @@ impl InodeGc {
                 dev: sb.dev(),
                 queues: None,
                 wq: None,
-                cpuhp: None,
-                shrinker: None,
+                shrinker: GcShrinker::new(),
                 index: GcIndex::new()?,
                 nonempty: CpuMask::new()?,
                 enabled: AtomicBool::new(!sb.rdonly()),
                 draining: AtomicBool::new(false),
+                busy: AtomicU32::new(0),
+                fold_seq: AtomicU32::new(0),
+                at_rest: AtomicBool::new(sb.rdonly()),
                 shut_down: AtomicBool::new(false),
+                torn_down: AtomicBool::new(false),
                 sync_mode,
                 cpu_runs: [const { AtomicU64::new(0) }; MAX_CPUS],
                 stats: Stats::default(),
                 fail_next_freeze: AtomicBool::new(false),
                 slow_worker_us: AtomicU32::new(0),
+                fail_inactivate: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?;
-        gc.queues = Some(GcQueues::new(&*gc)?);
+        // Nothing else refers to the engine yet: no callback is registered
+        // and no work can be armed before this function returns.
+        // SAFETY: the engine is boxed (its address is fixed) and drops its
+        // queues only after `teardown` cancelled every work item.
+        gc.queues = Some(unsafe { GcQueues::new(&*gc)? });
         gc.wq = Some(GcWorkqueue::new(sb.id())?);
-        // SAFETY: `cpuhp_node` is the first field of the `#[repr(C)]`
-        // InodeGc, which lives in a box that is not moved or freed before
-        // `destroy` drops the instance.
-        let inst = unsafe { CpuHpInstance::new(&gc.cpuhp_node)? };
-        gc.cpuhp = Some(inst);
-        // SAFETY: the engine is boxed (fixed address) and drops the
-        // shrinker first thing in its destructor.
-        let shrinker = unsafe { GcShrinker::new(sb.id(), &*gc)? };
-        gc.shrinker = Some(shrinker);
         Ok(gc)
+    }
+
+    /// Registers the engine's shrinker and CPU-dead callback. From here on
+    /// callbacks may hold `&InodeGc`, so the engine is only ever used
+    /// through shared references until [`Self::teardown`] returns.
+    pub(crate) fn register(&self, sb: &SuperBlock) -> Result {
+        // SAFETY: `cpuhp_node` is the first field of the `#[repr(C)]`
+        // engine, which is boxed and unregisters the node in `teardown`
+        // before the box is freed.
+        unsafe { self.cpuhp_node.register()? };
+        // SAFETY: as above for the shrinker.
+        if let Err(e) = unsafe { self.shrinker.register(sb.id(), self) } {
+            self.cpuhp_node.unregister();
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn queues(&self) -> impl Iterator<Item = &GcQueue> {
@@ -205,7 +256,7 @@ impl InodeGc {
     }
 
     fn queue_of(&self, cpu: u32) -> Option<&GcQueue> {
-        self.queues.as_ref().map(|q| q.get(cpu))
+        self.queues.as_ref().and_then(|q| q.get(cpu))
     }
 
     /// Whether workers may run.
@@ -218,8 +269,13 @@ impl InodeGc {
     /// preallocation past EOF to trim — and if so enters it in the index
     /// now, while it is still in the inode hash, so that an `iget` racing
     /// with the eviction finds it there.
+    ///
+    /// On a read-only mount gc is stopped and nothing needs work; a remount
+    /// read-write starts gc before its orphan recovery, while the VFS still
+    /// has the superblock flagged read-only, so "read-only" here is the
+    /// flag *and* a stopped engine.
     pub(crate) fn evict(&self, inode: &crate::vfs::Inode) {
-        if inode.is_bad() || inode.sb().rdonly() {
+        if inode.is_bad() || (inode.sb().rdonly() && !self.is_enabled()) {
             return;
         }
         let prealloc = inode.lock_map().prealloc();
@@ -237,18 +293,29 @@ impl InodeGc {
         if self.is_shut_down() {
             return discard_one(self, inode);
         }
-        if self.sync_mode {
+        if self.sync_mode && self.is_enabled() {
+            // The same allocation context as the worker's: the final iput
+            // may come from reclaim, which must not recurse into us. While
+            // gc is stopped (frozen) even sync mode queues: nothing may be
+            // written; `start` runs what queued.
+            let _nofs = NofsScope::new();
             inactivate_one(self, inode);
             return;
         }
         self.queue(inode);
     }
 
-    /// `iget` of `ino`: if the inode is waiting for inactivation, cancel
-    /// that (the disk is consistent and the new in-memory inode takes
-    /// over); if a worker is inactivating it, expedite and wait (XFS's
-    /// EAGAIN loop). Never spins while gc is stopped: a stopped engine has
-    /// no inactivation in progress (stop drains), only waiting inodes.
+    /// `iget` of `ino`, called once `iget_locked` returned a *new* inode:
+    /// if the inode is waiting for inactivation, cancel that (the disk is
+    /// consistent and the new in-memory inode takes over); if a worker is
+    /// inactivating it, expedite and wait (XFS's EAGAIN loop).
+    ///
+    /// Called after `iget_locked`, never before: eviction enters an inode
+    /// in the index before the inode leaves the inode hash, so by the time
+    /// `iget_locked` misses in the hash, any evicted copy is in the index
+    /// (see "iget against eviction" in `Documentation/inodegc.rst`). Never
+    /// spins while gc is stopped: a stopped engine has no inactivation in
+    /// progress (stop waits for its workers), only waiting inodes.
     pub(crate) fn claim_for_iget(&self, ino: u32) {
         loop {
             match self.index.claim(ino) {
@@ -269,22 +336,27 @@ impl InodeGc {
     /// Whether free space is low enough that queued inodes should be
     /// inactivated at once (their blocks are needed).
     fn space_low(sb: &SuperBlock) -> bool {
-        let info = sb.info();
-        info.free_blocks_hint.load(Relaxed) < info.geo.blocks / 64
+        match sb.try_info() {
+            Some(info) => info.free_blocks_hint.load(Relaxed) < info.geo.blocks / 64,
+            None => false,
+        }
     }
 
     /// The producer. See the module documentation for the triggers.
     fn queue(&self, inode: DeadInode) {
         let low = Self::space_low(inode.inode().sb());
-        let Some(queues) = self.queues.as_ref() else {
-            return drop(inode);
-        };
         let ino = inode.inode().ino();
+        let Some(queues) = self.queues.as_ref() else {
+            return discard_one(self, inode);
+        };
         let (q, items) = {
             let cpu = PreemptGuard::new();
-            let q = queues.get(cpu.cpu());
+            let Some(q) = queues.get(cpu.cpu()) else {
+                drop(cpu);
+                return discard_one(self, inode);
+            };
             q.push(inode);
-            let items = q.items().fetch_add(1, Relaxed) + 1;
+            let items = q.items().fetch_add(1, Relaxed).saturating_add(1);
             trace::inodegc_queue(self.dev, ino, cpu.cpu(), items);
             self.nonempty.set(cpu.cpu());
             if self.is_enabled() {
@@ -308,7 +380,8 @@ impl InodeGc {
     }
 
     /// Arms every non-empty queue's work to run now. Returns whether any
-    /// queue had work.
+    /// queue had work. Best effort against a concurrent CPU-dead fold,
+    /// which may hold a batch on no list; see [`Self::run_all`].
     fn queue_all(&self) -> bool {
         let mut any = false;
         for q in self.queues() {
@@ -322,28 +395,45 @@ impl InodeGc {
         any
     }
 
-    /// Expedites all queued work without waiting (`statfs`).
-    pub(crate) fn push(&self) {
-        if !self.is_enabled() {
-            return;
+    /// Waits until no CPU-dead fold is in progress; returns the fold
+    /// sequence number (even).
+    fn fold_quiet(&self) -> u32 {
+        loop {
+            let s = self.fold_seq.load(SeqCst);
+            if s % 2 == 0 {
+                return s;
+            }
+            // A fold runs with preemption disabled for a few list
+            // operations: it is over within microseconds.
+            prims::usleep(10);
         }
-        self.stats.pushes.fetch_add(1, Relaxed);
-        trace::inodegc_push(self.dev);
-        self.queue_all();
     }
 
-    /// Runs all queued work and waits for it; returns the first error a
-    /// worker hit since the last flush.
-    pub(crate) fn flush(&self) -> Result {
-        if !self.is_enabled() {
-            return Ok(());
+    /// Runs every queued inode and waits for the workers, exactly: an inode
+    /// queued before the call is inactivated when it returns, even if a
+    /// CPU-dead fold moved it meanwhile. With `until_empty`, repeats until a
+    /// pass finds every queue empty (stop and unmount); otherwise one pass
+    /// (plus one per overlapping fold) is enough (flush).
+    fn run_all(&self, until_empty: bool) {
+        loop {
+            let s1 = self.fold_quiet();
+            let any = self.queue_all();
+            if let Some(wq) = &self.wq {
+                wq.flush();
+            }
+            // A fold that started after `s1` may have taken a batch off a
+            // queue this pass had not looked at yet and put it on one it
+            // had already passed: look again.
+            let folded = self.fold_seq.load(SeqCst) != s1;
+            if folded || (until_empty && any) {
+                continue;
+            }
+            return;
         }
-        self.stats.flushes.fetch_add(1, Relaxed);
-        trace::inodegc_flush(self.dev);
-        self.queue_all();
-        if let Some(wq) = &self.wq {
-            wq.flush();
-        }
+    }
+
+    /// Takes the first error a worker hit since the last call.
+    fn take_error(&self) -> Result {
         let mut err = 0;
         for q in self.queues() {
             let e = q.error().swap(0, Relaxed);
@@ -358,27 +448,100 @@ impl InodeGc {
         }
     }
 
-    /// Stops the workers and drains every queue (freeze, remount ro,
-    /// unmount). Caller holds `s_umount`.
-    pub(crate) fn stop(&self) {
-        if !self.enabled.swap(false, SeqCst) {
+    /// Expedites all queued work without waiting (`statfs`).
+    pub(crate) fn push(&self) {
+        if !self.is_enabled() {
             return;
         }
-        self.stats.stops.fetch_add(1, Relaxed);
-        trace::inodegc_stop(self.dev);
-        // Drain, never cancel: producers that sampled "enabled" before we
-        // cleared it may still arm work; loop until a pass finds nothing.
-        self.draining.store(true, SeqCst);
+        self.stats.pushes.fetch_add(1, Relaxed);
+        trace::inodegc_push(self.dev);
         self.queue_all();
-        loop {
+    }
+
+    /// Runs all queued work and waits for it; returns the first error a
+    /// worker hit since the last flush or stop. While gc is stopped
+    /// (frozen, read-only) there is nothing to run; errors are still
+    /// returned.
+    pub(crate) fn flush(&self) -> Result {
+        if self.is_enabled() {
+            self.stats.flushes.fetch_add(1, Relaxed);
+            trace::inodegc_flush(self.dev);
+            self.run_all(false);
+        }
+        self.take_error()
+    }
+
+    /// Drains with workers allowed to run although gc is not enabled, then
+    /// waits until no worker that saw the drain is still running.
+    fn drain(&self) {
+        self.draining.store(true, SeqCst);
+        self.run_all(true);
+        self.draining.store(false, SeqCst);
+        // A worker armed late (by a producer, `push` or the shrinker that
+        // sampled "enabled" before it was cleared) may have passed its gate
+        // while `draining` was set and still be inactivating: wait for it.
+        // A worker that passes the gate from now on sees neither flag and
+        // leaves its list alone. `busy` and the flags are SeqCst, so a
+        // worker either is counted here or sees `draining == false`.
+        while self.busy.load(SeqCst) != 0 {
             if let Some(wq) = &self.wq {
                 wq.flush();
             }
-            if !self.queue_all() {
-                break;
-            }
         }
-        self.draining.store(false, SeqCst);
+    }
+
+    /// Stops the workers and drains every queue (freeze, remount ro);
+    /// returns the first error the drain's workers (or earlier ones) hit.
+    /// Caller holds `s_umount`.
+    ///
+    /// Drain, never cancel: producers that sampled "enabled" before it was
+    /// cleared may still arm work; the drain loops until a pass finds
+    /// nothing (upstream 6191cf3ad59f, 2254a7396a0c). When it returns,
+    /// nothing is inactivated until [`Self::start`].
+    pub(crate) fn stop(&self) -> Result {
+        if !self.enabled.swap(false, SeqCst) {
+            return Ok(());
+        }
+        self.stats.stops.fetch_add(1, Relaxed);
+        trace::inodegc_stop(self.dev);
+        self.drain();
+        self.at_rest.store(true, SeqCst);
+        self.take_error()
+    }
+
+    /// Unmount: the final drain, whatever the state of `enabled` (a failed
+    /// freeze or remount may have left gc stopped in older versions; any
+    /// way in which inodes sit queued with gc stopped ends here). Returns
+    /// the first error. Afterwards gc stays stopped. Caller holds
+    /// `s_umount`; the filesystem must still be whole (it writes).
+    pub(crate) fn drain_for_unmount(&self) -> Result {
+        self.enabled.store(false, SeqCst);
+        if self.is_shut_down() {
+            let _ = self.discard_all();
+            return Ok(());
+        }
+        self.drain();
+        self.at_rest.store(true, SeqCst);
+        self.take_error()
+    }
+
+    /// Discards (frees without disk I/O) whatever is queued; returns how
+    /// many. At the unmount of a read-only filesystem this can only be
+    /// trims queued by reclaim during the remount to read-only, after gc
+    /// stopped: dropping one is harmless, the blocks stay mapped past EOF
+    /// on disk and the next `iget` marks them for trimming again.
+    pub(crate) fn discard_all(&self) -> u64 {
+        let mut total = 0u64;
+        for q in self.queues() {
+            let batch = q.take_all();
+            let n = batch.remaining();
+            for inode in batch {
+                discard_one(self, inode);
+            }
+            sub_items(q, n);
+            total += n as u64;
+        }
+        total
     }
 
     /// The filesystem is being shut down (`FS_IOC_SHUTDOWN`): from now on
@@ -389,15 +552,20 @@ impl InodeGc {
     /// what is left queued. Caller holds `s_umount`.
     pub(crate) fn shut_down(&self) {
         self.shut_down.store(true, SeqCst);
-        self.stop();
+        let _ = self.stop();
         // gc may have been stopped already (frozen, read-only): whatever
         // still waits on a queue is discarded now, not at unmount.
-        for q in self.queues() {
-            for inode in q.take_all() {
-                discard_one(self, inode);
-            }
-            q.items().store(0, Relaxed);
-        }
+        let _ = self.discard_all();
+    }
+
+    /// [`Self::shut_down`] without the drain, for contexts that cannot
+    /// wait or take `s_umount` (corruption found with `errors=remount-ro`,
+    /// possibly by a worker): inodes are discarded from now on, workers
+    /// that run discard theirs, and what stays queued is discarded by the
+    /// unmount drain.
+    pub(crate) fn shut_down_nowait(&self) {
+        self.shut_down.store(true, SeqCst);
+        self.enabled.store(false, SeqCst);
     }
 
     /// Whether [`Self::shut_down`] ran.
@@ -406,21 +574,65 @@ impl InodeGc {
     }
 
     /// Lets the workers run again and kicks what queued while stopped.
-    /// Never after a shutdown. Caller holds `s_umount`.
+    /// Never after a shutdown or teardown. Caller holds `s_umount`.
     pub(crate) fn start(&self) {
-        if self.is_shut_down() {
+        if self.is_shut_down() || self.torn_down.load(SeqCst) {
             return;
         }
         if self.enabled.swap(true, SeqCst) {
             return;
         }
+        self.at_rest.store(false, SeqCst);
         self.stats.starts.fetch_add(1, Relaxed);
         trace::inodegc_start(self.dev);
         self.queue_all();
     }
 
-    /// The shrinker's count: queued inodes pin memory; report some while
-    /// there is queued work and gc is enabled, so reclaim calls `scan`.
+    /// Unregisters the callbacks, cancels every queue's delayed work
+    /// (timers included) and waits for running workers, then discards
+    /// anything still queued, which must not happen: the unmount drain ran
+    /// first. Counted (`teardown_leftovers`) and logged, never inactivated:
+    /// the filesystem is being torn down and must not be written. Runs at
+    /// unmount (after [`Self::drain_for_unmount`]) and when a mount fails;
+    /// idempotent.
+    pub(crate) fn teardown(&self) {
+        if self.torn_down.swap(true, SeqCst) {
+            return;
+        }
+        self.enabled.store(false, SeqCst);
+        // No shrinker scan or CPU-dead fold can arm work after these.
+        self.shrinker.unregister();
+        self.cpuhp_node.unregister();
+        // Every possible CPU, armed or not: a timer may be armed on a queue
+        // whose list is empty (a worker that took the list before its work
+        // was re-armed), and destroy_workqueue does not wait for timers.
+        if let (Some(wq), Some(queues)) = (&self.wq, &self.queues) {
+            for q in queues.all() {
+                wq.cancel_sync(q);
+            }
+        }
+        let mut left = 0u64;
+        for q in self.queues() {
+            let batch = q.take_all();
+            let n = batch.remaining();
+            left += n as u64;
+            for inode in batch {
+                self.index.del(inode.inode());
+                drop(inode);
+            }
+            sub_items(q, n);
+        }
+        if left > 0 {
+            self.stats.teardown_leftovers.fetch_add(left, Relaxed);
+            pr_err!(
+                "inodegc: {} inode(s) still queued at teardown; discarded (the orphan list keeps unlinked ones)\n",
+                left
+            );
+        }
+    }
+
+    /// The shrinker's count: queued inodes pin memory; report them while
+    /// gc is enabled, so reclaim calls `scan`; 0 otherwise (XFS).
     pub(crate) fn shrinker_count(&self) -> u64 {
         self.stats.shrinker_counts.fetch_add(1, Relaxed);
         if !self.is_enabled() {
@@ -431,22 +643,30 @@ impl InodeGc {
 
     /// The shrinker's scan: memory is short; run every non-empty queue now
     /// and make its next producer throttle (seed 001: reclaim must stay
-    /// throttled by a long queue, not dump work and declare OOM).
+    /// throttled by a long queue, not dump work and declare OOM). Frees
+    /// nothing itself: `SHRINK_STOP`; with nothing queued, "plenty freed"
+    /// so reclaim stops scanning an idle engine (XFS returns `LONG_MAX`).
     pub(crate) fn shrinker_scan(&self) -> u64 {
         if !self.is_enabled() {
             return prims::SHRINK_STOP;
         }
         self.stats.shrinker_scans.fetch_add(1, Relaxed);
         trace::inodegc_shrinker_scan(self.dev, self.shrinker_count() as u32);
+        let mut any = false;
         for q in self.queues() {
             if !q.is_empty() {
+                any = true;
                 q.shrinker_hits().fetch_add(1, Relaxed);
                 if let Some(wq) = &self.wq {
                     wq.queue_on(q, 0);
                 }
             }
         }
-        prims::SHRINK_STOP
+        if any {
+            prims::SHRINK_STOP
+        } else {
+            prims::SHRINK_IDLE
+        }
     }
 
     /// Inodes queued now on `cpu`.
@@ -456,7 +676,9 @@ impl InodeGc {
 
     /// Worker runs on `cpu` so far.
     pub(crate) fn runs_on(&self, cpu: u32) -> u64 {
-        self.cpu_runs.get(cpu as usize).map_or(0, |r| r.load(Relaxed))
+        self.cpu_runs
+            .get(cpu as usize)
+            .map_or(0, |r| r.load(Relaxed))
     }
 
     /// Whether `cpu`'s queue is marked non-empty.
@@ -464,27 +686,46 @@ impl InodeGc {
         self.nonempty.test(cpu)
     }
 
+    /// Reads debug knob `knob` (debugfs).
+    pub(crate) fn knob(&self, knob: u32) -> u64 {
+        match knob {
+            KNOB_FAIL_NEXT_FREEZE => self.fail_next_freeze.load(Relaxed) as u64,
+            KNOB_SLOW_WORKER_US => self.slow_worker_us.load(Relaxed) as u64,
+            KNOB_FAIL_INACTIVATE => self.fail_inactivate.load(Relaxed) as u64,
+            _ => 0,
+        }
+    }
+
+    /// Sets debug knob `knob` (debugfs).
+    pub(crate) fn set_knob(&self, knob: u32, value: u64) -> Result {
+        let v32 = u32::try_from(value).map_err(|_| EINVAL)?;
+        match knob {
+            KNOB_FAIL_NEXT_FREEZE if value <= 1 => self.fail_next_freeze.store(value == 1, Relaxed),
+            KNOB_SLOW_WORKER_US if v32 <= 1_000_000 => self.slow_worker_us.store(v32, Relaxed),
+            KNOB_FAIL_INACTIVATE => self.fail_inactivate.store(v32, Relaxed),
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+}
+
+/// Lowers a queue's item count by `n` taken items (never below zero).
+fn sub_items(q: &GcQueue, n: u32) {
+    let _ = q
+        .items()
+        .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
 }
 
 impl Drop for InodeGc {
-    /// Tears the engine down at unmount, after [`InodeGc::stop`].
+    /// Frees the engine. [`InodeGc::teardown`] has run (it runs again here
+    /// as a backstop and then finds nothing to do), so no callback, timer or
+    /// worker refers to the engine any more.
     fn drop(&mut self) {
-        // The shrinker and the hotplug instance first: no callback may race
-        // with the teardown.
-        drop(self.shrinker.take());
-        drop(self.cpuhp.take());
-        // destroy_workqueue drains what is still pending.
+        self.teardown();
+        // destroy_workqueue: nothing is queued or armed (teardown cancelled
+        // every work item), so it only frees.
         drop(self.wq.take());
-        // Anything still queued is inactivated here, synchronously (only
-        // possible if gc was stopped with inodes destroyed afterwards).
-        if let Some(queues) = self.queues.take() {
-            for q in queues.all() {
-                for inode in q.take_all() {
-                    inactivate_one(self, inode);
-                }
-            }
-            drop(queues);
-        }
+        drop(self.queues.take());
     }
 }
 
@@ -509,8 +750,21 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
         drop(inode);
         return 0;
     }
+    if gc.at_rest.load(SeqCst) {
+        // Must never happen (the worker's gate and `stop`'s wait for busy
+        // workers exclude it); the tests assert this stays 0.
+        gc.stats.worker_runs_while_stopped.fetch_add(1, Relaxed);
+    }
     trace::inode_inactivating(gc.dev, i.ino(), prims::current_cpu());
-    let r = if i.nlink() == 0 {
+    let injected = gc
+        .fail_inactivate
+        .fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1))
+        .is_ok();
+    let r = if injected {
+        // Fault injection: fail before touching the disk, as an I/O error
+        // on the first read would.
+        Err(EIO)
+    } else if i.nlink() == 0 {
         inode::inactivate(i)
     } else {
         gc.stats.trims.fetch_add(1, Relaxed);
@@ -525,8 +779,17 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
         Err(e) if gc.is_shut_down() => e.to_errno(),
         Err(e) => {
             gc.stats.errors.fetch_add(1, Relaxed);
+            if i.nlink() == 0 {
+                // Best effort: record the block map as it is now (exactly
+                // what the inode still owns; the teardown clears each
+                // pointer as it frees the block) in the on-disk inode, so
+                // that the next mount's orphan recovery frees all of it,
+                // including blocks allocated after the inode was last
+                // written back. A failure here leaves them to fsck.
+                let _ = inode::write_inode(i, false);
+            }
             pr_err!(
-                "{}: inactivating inode {} failed ({:?}); fsck.dinofs will reclaim it\n",
+                "{}: inactivating inode {} failed ({:?}); it stays on the orphan list\n",
                 i.sb().id(),
                 i.ino(),
                 e
@@ -541,6 +804,17 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
 impl GcOwner for InodeGc {
     /// The worker: drains one CPU's queue, on that CPU.
     fn run_worker(&self, q: &GcQueue) {
+        // The gate: count ourselves busy first, then look at the flags (both
+        // SeqCst; `InodeGc::drain` relies on this order). A worker armed
+        // late (after `stop` returned) finds gc neither enabled nor
+        // draining and leaves its list for `start` or the unmount drain:
+        // nothing is written while frozen or read-only.
+        self.busy.fetch_add(1, SeqCst);
+        if !self.is_enabled() && !self.draining.load(SeqCst) {
+            self.stats.worker_skips_while_stopped.fetch_add(1, Relaxed);
+            self.busy.fetch_sub(1, SeqCst);
+            return;
+        }
         let cpu = prims::current_cpu();
         // Locality: while the queue's CPU is active, bound work runs on it.
         // (A CPU going offline is deactivated before its pool is unbound.)
@@ -548,23 +822,21 @@ impl GcOwner for InodeGc {
             self.stats.off_cpu_runs.fetch_add(1, Relaxed);
             pr_warn!("inodegc worker for CPU {} ran on CPU {}\n", q.cpu(), cpu);
         }
-        // A worker with gc stopped and not draining must never run: nothing
-        // may be written while frozen or read-only (tests assert 0).
-        if !self.is_enabled() && !self.draining.load(SeqCst) {
-            self.stats.worker_runs_while_stopped.fetch_add(1, Relaxed);
-        }
         self.stats.worker_runs.fetch_add(1, Relaxed);
         if let Some(r) = self.cpu_runs.get(q.cpu() as usize) {
             r.fetch_add(1, Relaxed);
         }
         self.nonempty.clear(q.cpu());
-        let items = q.items().swap(0, Relaxed);
-        trace::inodegc_worker(self.dev, q.cpu(), items);
         q.shrinker_hits().store(0, Relaxed);
+        // Take the list first, then lower the count by exactly what was
+        // taken: an inode queued in between is counted and on the list.
         let batch = q.take_all();
+        let items = batch.remaining();
+        sub_items(q, items);
+        trace::inodegc_worker(self.dev, q.cpu(), items);
         // Inactivation runs on behalf of reclaim: no allocation in it may
         // recurse into filesystem reclaim.
-        let _nofs = NofsScope::new();
+        let nofs = NofsScope::new();
         for inode in batch {
             let slow = self.slow_worker_us.load(Relaxed);
             if slow > 0 {
@@ -575,34 +847,58 @@ impl GcOwner for InodeGc {
                 let _ = q.error().compare_exchange(0, e, Relaxed, Relaxed);
             }
         }
+        drop(nofs);
+        self.busy.fetch_sub(1, SeqCst);
     }
 
     /// The CPU-dead fold: move a dead CPU's queue to this CPU and kick it.
+    ///
+    /// The batch is in hand (on no list) only between `take_all` and
+    /// `push_batch`, with preemption disabled, and `fold_seq` is odd for
+    /// exactly that span: a flush, stop or unmount drain that overlaps it
+    /// waits for it to end and scans again ([`InodeGc::run_all`]), so no
+    /// queued inode is ever invisible to them. The dead CPU's armed timer
+    /// is cancelled: its list is empty now.
     fn cpu_dead(&self, dead: u32) {
-        let Some(queues) = self.queues.as_ref() else {
+        let (Some(queues), Some(wq)) = (self.queues.as_ref(), self.wq.as_ref()) else {
             return;
         };
-        let dq = queues.get(dead);
-        let batch = dq.take_all();
-        dq.items().store(0, Relaxed);
-        self.nonempty.clear(dead);
-        let cpu = PreemptGuard::new();
-        let q = queues.get(cpu.cpu());
-        let n = q.push_batch(batch);
-        if n == 0 {
+        let Some(dq) = queues.get(dead) else {
             return;
-        }
-        q.items().fetch_add(n, Relaxed);
-        self.nonempty.set(cpu.cpu());
-        if self.is_enabled() {
-            if let Some(wq) = &self.wq {
-                wq.queue_on(q, 0);
+        };
+        // Runs in the hotplug thread; at most one callback per engine at a
+        // time (the hotplug lock), so the sequence stays odd/even.
+        self.fold_seq.fetch_add(1, SeqCst);
+        let cpu = PreemptGuard::new();
+        let batch = dq.take_all();
+        let n = batch.remaining();
+        sub_items(dq, n);
+        self.nonempty.clear(dead);
+        let moved = match queues.get(cpu.cpu()) {
+            Some(q) if n > 0 => {
+                let m = q.push_batch(batch);
+                q.items().fetch_add(m, Relaxed);
+                self.nonempty.set(cpu.cpu());
+                if self.is_enabled() {
+                    wq.queue_on(q, 0);
+                }
+                m
             }
-        }
-        trace::inodegc_cpu_dead(self.dev, dead, cpu.cpu(), n);
+            // Nothing to move (or no queue for this CPU, impossible): an
+            // empty batch drops as a no-op.
+            _ => {
+                drop(batch);
+                0
+            }
+        };
+        trace::inodegc_cpu_dead(self.dev, dead, cpu.cpu(), moved);
         drop(cpu);
-        self.stats.folds.fetch_add(1, Relaxed);
-        self.stats.folded_items.fetch_add(n as u64, Relaxed);
+        self.fold_seq.fetch_add(1, SeqCst);
+        wq.cancel(dq);
+        if moved > 0 {
+            self.stats.folds.fetch_add(1, Relaxed);
+            self.stats.folded_items.fetch_add(moved as u64, Relaxed);
+        }
     }
 }
 
@@ -624,7 +920,15 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
         let inode: ARef<crate::vfs::Inode> = inode::iget(sb, ino)?;
         let next = crate::alloc::orphan_next(sb, ino)?;
         if inode.nlink() != 0 {
-            return Err(sb.corrupt(kernel::c_str!("orphan list (linked inode)"), ino as u64));
+            // Linked again (an O_TMPFILE inode given a name) with the
+            // removal from the list not all on disk: it is not an orphan.
+            pr_warn!(
+                "{}: inode {} on the orphan list has links; taking it off the list\n",
+                sb.id(),
+                ino
+            );
+            let mut st = info.alloc.lock();
+            crate::alloc::orphan_remove(sb, &mut st, ino)?;
         }
         drop(inode);
         n += 1;
@@ -638,7 +942,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
 /// line, then one line per possible CPU.
 pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
-    let rows: [(&str, &AtomicU64); 19] = [
+    let rows: [(&str, &AtomicU64); 21] = [
         ("queued", &s.queued),
         ("inactivated", &s.inactivated),
         ("worker_runs", &s.worker_runs),
@@ -656,8 +960,10 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         ("iget_waits", &s.iget_waits),
         ("off_cpu_runs", &s.off_cpu_runs),
         ("worker_runs_while_stopped", &s.worker_runs_while_stopped),
+        ("worker_skips_while_stopped", &s.worker_skips_while_stopped),
         ("errors", &s.errors),
         ("discarded", &s.discarded),
+        ("teardown_leftovers", &s.teardown_leftovers),
     ];
     let _ = writeln!(w, "enabled {}", gc.is_enabled() as u32);
     let _ = writeln!(w, "shut_down {}", gc.is_shut_down() as u32);

@@ -13,7 +13,7 @@ use crate::bindings;
 use crate::vfs::DeadInode;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicI32, AtomicU32};
+use core::sync::atomic::{AtomicI32, AtomicPtr, AtomicU32, Ordering::SeqCst};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::types::Opaque;
@@ -34,7 +34,10 @@ impl PreemptGuard {
     pub(crate) fn new() -> Self {
         // SAFETY: get_cpu() has no preconditions; put_cpu() in Drop.
         let cpu = unsafe { bindings::dinofs_get_cpu() };
-        Self { cpu, _not_send: PhantomData }
+        Self {
+            cpu,
+            _not_send: PhantomData,
+        }
     }
 
     /// The CPU this task runs on, for as long as the guard lives.
@@ -61,9 +64,15 @@ pub(crate) fn current_cpu() -> u32 {
 /// active mask first when it goes offline and joins it last when it comes
 /// online, so while it is active its bound work runs on it.
 pub(crate) fn cpu_active(cpu: u32) -> bool {
-    // SAFETY: reads a cpumask; `cpu` is range-checked by the helper's caller
-    // contract (possible CPU ids only come from `possible_cpus`).
-    unsafe { bindings::dinofs_cpu_active(cpu) }
+    // SAFETY: reads a cpumask bit; `cpu` is below nr_cpu_ids (checked).
+    cpu_in_range(cpu) && unsafe { bindings::dinofs_cpu_active(cpu) }
+}
+
+/// Whether `cpu` is a valid CPU number (`< nr_cpu_ids`): every cpumask and
+/// per-CPU access below checks it, so no safe function indexes out of range.
+pub(crate) fn cpu_in_range(cpu: u32) -> bool {
+    // SAFETY: nr_cpu_ids is fixed after boot.
+    cpu < unsafe { bindings::dinofs_nr_cpu_ids() }
 }
 
 /// All possible CPU ids (a superset of online ones: never trust the online
@@ -126,16 +135,22 @@ impl CpuMask {
         Ok(Self(NonNull::new(p).ok_or(ENOMEM)?))
     }
 
-    /// Sets `cpu`'s bit.
+    /// Sets `cpu`'s bit (no-op for an out-of-range CPU number).
     pub(crate) fn set(&self, cpu: u32) {
-        // SAFETY: valid mask; atomic set_bit.
-        unsafe { bindings::dinofs_cpumask_set(cpu, self.0.as_ptr()) };
+        if cpu_in_range(cpu) {
+            // SAFETY: valid mask, in-range bit; atomic set_bit.
+            unsafe { bindings::dinofs_cpumask_set(cpu, self.0.as_ptr()) };
+        }
     }
 
     /// Clears `cpu`'s bit, with a full barrier after it, so a reader that
     /// then sees an empty list cannot miss an item added after the clear.
     pub(crate) fn clear(&self, cpu: u32) {
-        // SAFETY: valid mask; atomic clear_bit, then the barrier.
+        if !cpu_in_range(cpu) {
+            return;
+        }
+        // SAFETY: valid mask, in-range bit; atomic clear_bit, then the
+        // barrier.
         unsafe {
             bindings::dinofs_cpumask_clear(cpu, self.0.as_ptr());
             bindings::dinofs_smp_mb__after_atomic();
@@ -144,8 +159,8 @@ impl CpuMask {
 
     /// Tests `cpu`'s bit.
     pub(crate) fn test(&self, cpu: u32) -> bool {
-        // SAFETY: valid mask.
-        unsafe { bindings::dinofs_cpumask_test(cpu, self.0.as_ptr()) }
+        // SAFETY: valid mask, in-range bit.
+        cpu_in_range(cpu) && unsafe { bindings::dinofs_cpumask_test(cpu, self.0.as_ptr()) }
     }
 }
 
@@ -250,6 +265,21 @@ pub(crate) struct DeadInodes {
     next: *mut bindings::llist_node,
 }
 
+impl DeadInodes {
+    /// How many inodes are left to yield (walks the list).
+    pub(crate) fn remaining(&self) -> u32 {
+        let mut n = 0u32;
+        let mut node = self.next;
+        while !node.is_null() {
+            n = n.saturating_add(1);
+            // SAFETY: the nodes of a taken list are ours and stay linked
+            // until yielded.
+            node = unsafe { bindings::dinofs_gc_node_next(node) };
+        }
+        n
+    }
+}
+
 impl Iterator for DeadInodes {
     type Item = DeadInode;
 
@@ -299,8 +329,13 @@ pub(crate) trait GcOwner: Sync {
 
 impl GcQueues {
     /// Allocates and initialises one queue per possible CPU, owned by
-    /// `owner`, whose address must stay fixed for the life of the queues.
-    pub(crate) fn new<T: GcOwner>(owner: &T) -> Result<Self> {
+    /// `owner`.
+    ///
+    /// # Safety
+    ///
+    /// `owner` must neither move nor be freed while the queues exist: every
+    /// work item calls back into it through a raw pointer.
+    pub(crate) unsafe fn new<T: GcOwner>(owner: &T) -> Result<Self> {
         let size = core::mem::size_of::<bindings::dinofs_gc_queue>();
         let align = core::mem::align_of::<bindings::dinofs_gc_queue>();
         // SAFETY: allocation; alloc_percpu memory is zeroed.
@@ -309,7 +344,8 @@ impl GcQueues {
         for cpu in possible_cpus() {
             // SAFETY: `cpu` is possible; the queue is ours, not yet shared.
             unsafe {
-                let q = bindings::dinofs_per_cpu_ptr(ptr.as_ptr(), cpu).cast::<bindings::dinofs_gc_queue>();
+                let q = bindings::dinofs_per_cpu_ptr(ptr.as_ptr(), cpu)
+                    .cast::<bindings::dinofs_gc_queue>();
                 bindings::dinofs_init_llist_head(&raw mut (*q).list);
                 bindings::dinofs_init_delayed_work(&raw mut (*q).work, Some(gc_worker::<T>));
                 (*q).cpu = cpu;
@@ -320,26 +356,35 @@ impl GcQueues {
         Ok(Self { ptr })
     }
 
-    /// The queue of `cpu` (a possible CPU).
-    pub(crate) fn get(&self, cpu: u32) -> &GcQueue {
-        // SAFETY: per the type invariant; `GcQueue` is transparent.
-        unsafe { &*bindings::dinofs_per_cpu_ptr(self.ptr.as_ptr(), cpu).cast::<GcQueue>() }
+    /// The queue of `cpu`, if it is a possible CPU.
+    pub(crate) fn get(&self, cpu: u32) -> Option<&GcQueue> {
+        // SAFETY: reads the possible mask; `cpu < nr_cpu_ids` is checked
+        // first.
+        if !cpu_in_range(cpu) || !unsafe { bindings::dinofs_cpu_possible(cpu) } {
+            return None;
+        }
+        // SAFETY: per the type invariant every possible CPU's queue is
+        // allocated and initialised; `GcQueue` is transparent.
+        Some(unsafe { &*bindings::dinofs_per_cpu_ptr(self.ptr.as_ptr(), cpu).cast::<GcQueue>() })
     }
 
     /// Every possible CPU's queue.
     pub(crate) fn all(&self) -> impl Iterator<Item = &GcQueue> {
-        possible_cpus().map(|c| self.get(c))
+        possible_cpus().filter_map(|c| self.get(c))
     }
 }
 
 impl Drop for GcQueues {
     fn drop(&mut self) {
-        // The engine destroys its workqueue (which waits for every work
-        // item) before dropping the queues; free any inodes left over.
+        // The engine cancels every queue's delayed work (timer included)
+        // with `cancel_delayed_work_sync` and then destroys its workqueue
+        // before dropping the queues (`InodeGc::teardown`); it also empties
+        // every list. Free anything left over all the same.
         for q in self.all() {
             drop(q.take_all());
         }
-        // SAFETY: allocated in new(); no work item references it any more.
+        // SAFETY: allocated in new(); no work item or timer references it
+        // any more (see above).
         unsafe { bindings::dinofs_free_percpu(self.ptr.as_ptr()) };
     }
 }
@@ -391,6 +436,21 @@ impl GcWorkqueue {
         unsafe { bindings::dinofs_flush_workqueue(self.0.as_ptr()) };
     }
 
+    /// Cancels `q`'s pending work or timer without waiting for a running
+    /// worker (callable from the CPU-dead callback).
+    pub(crate) fn cancel(&self, q: &GcQueue) {
+        // SAFETY: live, initialised work item.
+        unsafe { bindings::cancel_delayed_work(q.work()) };
+    }
+
+    /// Cancels `q`'s pending work or timer and waits for a running worker:
+    /// afterwards nothing of `q` is queued, armed or running until someone
+    /// arms it again.
+    pub(crate) fn cancel_sync(&self, q: &GcQueue) {
+        // SAFETY: live, initialised work item; may sleep (process context).
+        unsafe { bindings::cancel_delayed_work_sync(q.work()) };
+    }
+
     /// Runs `q`'s work now if pending and waits for it (the throttle).
     pub(crate) fn flush_queue(&self, q: &GcQueue) {
         // SAFETY: live work item; may sleep.
@@ -400,7 +460,10 @@ impl GcWorkqueue {
 
 impl Drop for GcWorkqueue {
     fn drop(&mut self) {
-        // SAFETY: destroy_workqueue drains pending work first.
+        // SAFETY: destroy_workqueue drains work already queued on it; it
+        // does not wait for a delayed work whose timer has not fired yet,
+        // so the engine cancels every queue's delayed work first
+        // (`InodeGc::teardown`).
         unsafe { bindings::destroy_workqueue(self.0.as_ptr()) };
     }
 }
@@ -481,44 +544,77 @@ impl Drop for GcIndex {
 // ---------------------------------------------------------------------------
 // Shrinker
 
-/// A registered shrinker whose callbacks reach the engine
-/// ([`InodeGc::shrinker_count`], [`InodeGc::shrinker_scan`]); unregistered
-/// and freed on drop (which waits for running callbacks).
+/// The engine's shrinker, whose callbacks reach the engine
+/// ([`InodeGc::shrinker_count`], [`InodeGc::shrinker_scan`]).
+///
+/// Registered and unregistered through shared references
+/// ([`Self::register`], [`Self::unregister`]), so the engine never needs a
+/// mutable reference to itself while a callback may hold a shared one.
+/// Unregistering waits for running callbacks.
 ///
 /// [`InodeGc::shrinker_count`]: crate::inodegc::InodeGc::shrinker_count
 /// [`InodeGc::shrinker_scan`]: crate::inodegc::InodeGc::shrinker_scan
-pub(crate) struct GcShrinker(NonNull<bindings::shrinker>);
-
-// SAFETY: a handle; the shrinker core serialises registration and removal.
-unsafe impl Send for GcShrinker {}
-// SAFETY: as above.
-unsafe impl Sync for GcShrinker {}
+pub(crate) struct GcShrinker(AtomicPtr<bindings::shrinker>);
 
 /// What `scan_objects` returns when it freed nothing itself.
 pub(crate) const SHRINK_STOP: u64 = !0;
 
+/// What an idle `scan_objects` returns: "plenty freed", so reclaim does not
+/// keep scanning an engine with nothing queued (XFS returns `LONG_MAX`).
+pub(crate) const SHRINK_IDLE: u64 = i64::MAX as u64;
+
 impl GcShrinker {
+    /// An unregistered shrinker.
+    pub(crate) const fn new() -> Self {
+        Self(AtomicPtr::new(core::ptr::null_mut()))
+    }
+
     /// Registers a shrinker named `dinofs-inodegc:<id>` for `gc`.
     ///
     /// # Safety
     ///
-    /// `gc` must not move or be freed before the returned value is dropped.
-    pub(crate) unsafe fn new(id: &CStr, gc: &crate::inodegc::InodeGc) -> Result<Self> {
-        // SAFETY: valid string; `gc` outlives the shrinker per the contract.
+    /// `gc` must neither move nor be freed before [`Self::unregister`]
+    /// returns, and `self` must be unregistered before it is dropped.
+    pub(crate) unsafe fn register(&self, id: &CStr, gc: &crate::inodegc::InodeGc) -> Result {
+        // SAFETY: valid string; `gc` outlives the registration per the
+        // contract.
         let p = unsafe {
             bindings::dinofs_gc_shrinker_new(
                 id.as_char_ptr(),
                 (gc as *const crate::inodegc::InodeGc).cast_mut().cast(),
             )
         };
-        Ok(Self(NonNull::new(p).ok_or(ENOMEM)?))
+        if p.is_null() {
+            return Err(ENOMEM);
+        }
+        if self
+            .0
+            .compare_exchange(core::ptr::null_mut(), p, SeqCst, SeqCst)
+            .is_err()
+        {
+            // Already registered: undo this one.
+            // SAFETY: registered just above, never published.
+            unsafe { bindings::dinofs_gc_shrinker_free(p) };
+            return Err(EBUSY);
+        }
+        Ok(())
+    }
+
+    /// Unregisters the shrinker (if registered) and waits for its running
+    /// callbacks. Idempotent.
+    pub(crate) fn unregister(&self) {
+        let p = self.0.swap(core::ptr::null_mut(), SeqCst);
+        if !p.is_null() {
+            // SAFETY: registered by `register`; the swap above hands it to
+            // exactly one caller. shrinker_free waits for callbacks.
+            unsafe { bindings::dinofs_gc_shrinker_free(p) };
+        }
     }
 }
 
 impl Drop for GcShrinker {
     fn drop(&mut self) {
-        // SAFETY: registered in new(); shrinker_free waits for callbacks.
-        unsafe { bindings::dinofs_gc_shrinker_free(self.0.as_ptr()) };
+        self.unregister();
     }
 }
 
@@ -539,69 +635,80 @@ extern "C" fn dinofs_rs_gc_shrinker_scan(gc: *mut kernel::ffi::c_void) -> kernel
 // ---------------------------------------------------------------------------
 // CPU hotplug
 
-/// A registration of one engine with the CPU-hotplug state.
+/// The hotplug list node an engine embeds as its first field, and its
+/// registration with the module's CPU-dead state.
 ///
-/// # Invariants
-///
-/// `node` is registered with the state while this value exists, and is the
-/// first field of a `#[repr(C)]` owner that outlives the registration.
-pub(crate) struct CpuHpInstance {
-    node: *mut bindings::hlist_node,
-    state: i32,
+/// Registered and unregistered through shared references, like
+/// [`GcShrinker`]; unregistering waits for a running callback (it takes the
+/// CPU-hotplug lock).
+#[repr(C)]
+pub(crate) struct CpuHpNode {
+    node: Opaque<bindings::hlist_node>,
+    /// The state the node is registered with, or -1.
+    state: AtomicI32,
 }
 
-// SAFETY: the registration is just a handle.
-unsafe impl Send for CpuHpInstance {}
-// SAFETY: as above.
-unsafe impl Sync for CpuHpInstance {}
-
-/// The hotplug list node an engine embeds as its first field.
-#[repr(transparent)]
-pub(crate) struct CpuHpNode(Opaque<bindings::hlist_node>);
-
-// SAFETY: the node is only touched by the CPU-hotplug core, under its lock.
+// SAFETY: the node is only touched by the CPU-hotplug core, under its lock;
+// the state is atomic.
 unsafe impl Send for CpuHpNode {}
 // SAFETY: as above.
 unsafe impl Sync for CpuHpNode {}
 
 impl CpuHpNode {
-    /// A node to embed.
+    /// An unregistered node to embed.
     pub(crate) fn new() -> Self {
-        Self(Opaque::uninit())
+        Self {
+            node: Opaque::uninit(),
+            state: AtomicI32::new(-1),
+        }
     }
-}
 
-impl CpuHpInstance {
-    /// Registers the engine whose first field (in its `#[repr(C)]` layout)
-    /// is `node` for CPU-dead callbacks.
+    /// Registers the node for CPU-dead callbacks.
     ///
     /// # Safety
     ///
-    /// `node` must be the first field of a `#[repr(C)]`
-    /// [`InodeGc`](crate::inodegc::InodeGc) that does not move or get freed
-    /// until the instance is dropped.
-    pub(crate) unsafe fn new(node: &CpuHpNode) -> Result<Self> {
+    /// `self` must be the first field of a `#[repr(C)]`
+    /// [`InodeGc`](crate::inodegc::InodeGc) that neither moves nor is freed
+    /// before [`Self::unregister`] returns, and the node must be
+    /// unregistered before it is dropped.
+    pub(crate) unsafe fn register(&self) -> Result {
         // SAFETY: reads the state number set up at module init.
         let state = unsafe { bindings::dinofs_cpuhp_state_get() };
         if state < 0 {
             return Err(EINVAL);
         }
-        let node = node.0.get();
-        // SAFETY: a valid, unregistered node that outlives the registration.
-        let r = unsafe { bindings::dinofs_cpuhp_add_instance(state, node) };
+        if self
+            .state
+            .compare_exchange(-1, state, SeqCst, SeqCst)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        // SAFETY: a valid, unregistered node that outlives the registration
+        // (caller's contract).
+        let r = unsafe { bindings::dinofs_cpuhp_add_instance(state, self.node.get()) };
         if r < 0 {
+            self.state.store(-1, SeqCst);
             return Err(Error::from_errno(r));
         }
-        // INVARIANT: registered just above; layout per the caller.
-        Ok(Self { node, state })
+        Ok(())
+    }
+
+    /// Unregisters the node (if registered); after this returns no
+    /// callback for it runs. Idempotent.
+    pub(crate) fn unregister(&self) {
+        let state = self.state.swap(-1, SeqCst);
+        if state >= 0 {
+            // SAFETY: registered by `register` with `state`; the swap hands
+            // the registration to exactly one caller.
+            unsafe { bindings::dinofs_cpuhp_remove_instance(state, self.node.get()) };
+        }
     }
 }
 
-impl Drop for CpuHpInstance {
+impl Drop for CpuHpNode {
     fn drop(&mut self) {
-        // SAFETY: registered (type invariant); after this returns no
-        // callback for this node runs.
-        unsafe { bindings::dinofs_cpuhp_remove_instance(self.state, self.node) };
+        self.unregister();
     }
 }
 
@@ -609,8 +716,12 @@ impl Drop for CpuHpInstance {
 /// dynamic hotplug state); runs on a control CPU after `cpu` died, once per
 /// registered engine.
 #[no_mangle]
-extern "C" fn dinofs_rs_cpu_dead(cpu: kernel::ffi::c_uint, node: *mut bindings::hlist_node) -> kernel::ffi::c_int {
-    // SAFETY: per `CpuHpInstance::new`, `node` is the first field of a live
+extern "C" fn dinofs_rs_cpu_dead(
+    cpu: kernel::ffi::c_uint,
+    node: *mut bindings::hlist_node,
+) -> kernel::ffi::c_int {
+    // SAFETY: per `CpuHpNode::register`, `node` is the hlist_node at the
+    // start of the `#[repr(C)]` CpuHpNode that is the first field of a live
     // `#[repr(C)]` InodeGc for as long as it is registered, and callbacks
     // only run for registered nodes.
     let owner = unsafe { &*node.cast::<crate::inodegc::InodeGc>() };

@@ -24,8 +24,8 @@
 
 use crate::format::{self, FormatError, Geometry, Superblock};
 use crate::inodegc::InodeGc;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use crate::vfs::{self, FsContext, SuperBlock};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::sync::Mutex;
@@ -100,6 +100,10 @@ pub(crate) struct DinoSb {
     pub(crate) free_blocks_hint: AtomicU64,
     pub(crate) clusters_hint: AtomicU32,
     pub(crate) free_inodes_hint: AtomicU32,
+    /// Blocks an unlinked inode's teardown found already free (an earlier
+    /// teardown of it was interrupted after its bitmap change reached the
+    /// disk); reported by orphan recovery.
+    pub(crate) already_free: AtomicU64,
     /// Set once by [`shutdown`]; every operation checks it
     /// ([`SuperBlock::live`]) and fails with `EIO`.
     shutdown: AtomicBool,
@@ -141,7 +145,11 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
             return Err(EINVAL);
         }
         Err(e) => {
-            pr_err!("{}: corrupt superblock ({:?}); run fsck.dinofs\n", sb.id(), e);
+            pr_err!(
+                "{}: corrupt superblock ({:?}); run fsck.dinofs\n",
+                sb.id(),
+                e
+            );
             fc.error(c_str!("corrupt superblock"));
             return Err(Error::from_errno(-(crate::bindings::EUCLEAN as i32)));
         }
@@ -174,7 +182,9 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     let (free_blocks, clusters, free_inodes) = counts;
     let opts = *fc.options();
     let gc = InodeGc::new(sb, opts.inodegc_sync)?;
-    let debugfs = Some(vfs::DebugfsDir::new(sb, &gc));
+    // SAFETY: the engine is boxed (fixed address) and `DinoSb` drops the
+    // directory (its first field) before the engine.
+    let debugfs = Some(unsafe { vfs::DebugfsDir::new(sb, &gc) });
     let info = KBox::pin_init(
         try_pin_init!(DinoSb {
             debugfs,
@@ -194,6 +204,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
             free_blocks_hint: AtomicU64::new(free_blocks),
             clusters_hint: AtomicU32::new(clusters),
             free_inodes_hint: AtomicU32::new(free_inodes),
+            already_free: AtomicU64::new(0),
             shutdown: AtomicBool::new(false),
         }),
         GFP_KERNEL,
@@ -201,6 +212,9 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     if !fc.rdonly() {
         write_super(sb, &info, format::STATE_DIRTY, true)?;
     }
+    // Last: from here on the shrinker and the CPU-dead callback may call
+    // into the engine; every later failure tears it down first (free_info).
+    info.gc.register(sb)?;
     Ok(info)
 }
 
@@ -212,9 +226,16 @@ pub(crate) fn finish_mount(sb: &SuperBlock) -> Result {
     if sb.rdonly() {
         return Ok(());
     }
+    let before = sb.info().already_free.load(Relaxed);
     let n = crate::inodegc::recover_orphans(sb)?;
     if n > 0 {
-        pr_info!("{}: recovered {} orphan inode(s)\n", sb.id(), n);
+        let again = sb.info().already_free.load(Relaxed) - before;
+        pr_info!(
+            "{}: recovered {} orphan inode(s) ({} block(s) already freed by an interrupted teardown)\n",
+            sb.id(),
+            n,
+            again
+        );
     }
     Ok(())
 }
@@ -297,38 +318,69 @@ pub(crate) fn statfs(sb: &SuperBlock) -> StatFs {
 /// `sync_fs`: runs queued inactivation (so space freed by `rm` is free
 /// after `sync`), then writes the superblock's counters (the state stays
 /// DIRTY while mounted read-write). The VFS writes back inodes before and
-/// the block device's buffers after this.
+/// the block device's buffers after this. Returns the first error a worker
+/// hit since the last sync (upstream d4d12c02bf5f), so `syncfs(2)` reports
+/// it.
 ///
-/// During `freeze_super()`, at `SB_FREEZE_PAGEFAULT`, this is where the
-/// engine stops (drained), before `freeze_fs`: nothing may write once the
-/// filesystem is frozen (seed 001: xfs/517, generic/390).
+/// During `freeze_super()`, at `SB_FREEZE_PAGEFAULT`, the second pass
+/// (`wait`) is where the engine stops (drained), before `freeze_fs`: nothing
+/// may write once the filesystem is frozen (seed 001: xfs/517, generic/390).
+/// Not in the first pass (XFS's order): a freeze that fails between the two
+/// passes must not leave gc stopped. A freeze that fails after this pass is
+/// caught by [`freeze_super`], which restarts gc.
+///
+/// On a frozen filesystem (`sync(2)` reaches every superblock) it writes
+/// nothing: everything was written by the freeze.
 pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
-    if sb.rdonly() {
+    if sb.rdonly() || sb.frozen() {
         return Ok(());
     }
     sb.live()?;
     let info = sb.info();
-    let mut r = Ok(());
-    if wait {
-        r = info.gc.flush();
-    } else {
+    if !wait {
         info.gc.push();
+        return write_super(sb, info, format::STATE_DIRTY, false);
     }
+    let mut r = info.gc.flush();
     if sb.freezing_pagefault() {
-        info.gc.stop();
+        // Stop even if the flush failed: the freeze fails then, and
+        // `freeze_super` restarts gc.
+        let stopped = info.gc.stop();
+        r = r.and(stopped);
     }
-    write_super(sb, info, format::STATE_DIRTY, wait)?;
+    write_super(sb, info, format::STATE_DIRTY, true)?;
     r
 }
 
-/// `freeze_fs`: the engine was stopped by `sync_fs`. A freeze that fails
-/// must leave gc running, so the failure path restarts it. The
-/// `fail_next_freeze` debugfs knob makes the next freeze fail, for tests.
+/// `->freeze_super`: the VFS's `freeze_super()`, and on failure gc is
+/// restarted. `sync_fs` stops gc in the last sync pass; every later step of
+/// the freeze can still fail (`sync_fs` itself with a worker's error, the
+/// block device's `sync_blockdev`, `freeze_fs`), and `freeze_super()` then
+/// returns without any callback. XFS restarts gc only when its own
+/// `freeze_fs` fails; wrapping the whole freeze covers every way (Dave
+/// Chinner's first inodegc design hooked `->freeze_super` too, seed 000).
+pub(crate) fn freeze_super(sb: &SuperBlock, who: u32) -> Result {
+    let r = sb.vfs_freeze_super(who);
+    if r.is_err() {
+        // Under s_umount, so no freeze, thaw or remount runs meanwhile. A
+        // freeze refused because another holder froze the filesystem
+        // leaves it frozen: gc stays stopped then.
+        sb.with_umount_read(|| {
+            if sb.unfrozen() && !sb.rdonly() && sb.live().is_ok() {
+                sb.info().gc.start();
+            }
+        });
+    }
+    r
+}
+
+/// `freeze_fs`: the engine was stopped by `sync_fs`. The `fail_next_freeze`
+/// debugfs knob makes the next freeze fail here, for tests; [`freeze_super`]
+/// then restarts gc.
 pub(crate) fn freeze_fs(sb: &SuperBlock) -> Result {
     let info = sb.info();
-    if info.gc.fail_next_freeze.swap(false, core::sync::atomic::Ordering::SeqCst) {
+    if info.gc.fail_next_freeze.swap(false, SeqCst) {
         pr_info!("{}: failing this freeze (fail_next_freeze)\n", sb.id());
-        info.gc.start();
         return Err(EBUSY);
     }
     Ok(())
@@ -346,6 +398,12 @@ pub(crate) fn unfreeze_fs(sb: &SuperBlock) {
 
 /// Remount: read-only <-> read-write. Mount options other than `ro`/`rw`
 /// cannot change on remount.
+///
+/// Going read-only, gc is stopped (drained) first, because the drain
+/// writes; if the drain or the clean superblock write fails, gc is started
+/// again, block 0 keeps the dirty state and the remount fails: the
+/// filesystem stays read-write and whole. Going read-write, gc starts and
+/// orphan recovery runs, as at mount.
 pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
     let info = sb.info();
     if *fc.options() != info.opts {
@@ -363,36 +421,82 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
     }
     match (sb.rdonly(), fc.rdonly()) {
         (false, true) => {
-            // Nothing may be written once read-only: drain the engine.
-            info.gc.stop();
-            write_super(sb, info, format::STATE_CLEAN, true)?;
-            sb.sync_blockdev()
+            if let Err(e) = info.gc.stop() {
+                info.gc.start();
+                fc.error(c_str!("inactivation failed; still read-write"));
+                return Err(e);
+            }
+            let r =
+                write_super(sb, info, format::STATE_CLEAN, true).and_then(|_| sb.sync_blockdev());
+            if let Err(e) = r {
+                // Block 0's buffer says clean; the filesystem stays
+                // read-write, so put the dirty state back before anything
+                // writes it.
+                let _ = write_super(sb, info, format::STATE_DIRTY, false);
+                info.gc.start();
+                fc.error(c_str!("writing the superblock failed; still read-write"));
+                return Err(e);
+            }
+            Ok(())
         }
         (true, false) => {
             write_super(sb, info, format::STATE_DIRTY, true)?;
             info.gc.start();
+            // A read-only mount leaves the orphan list alone.
+            let n = crate::inodegc::recover_orphans(sb)?;
+            if n > 0 {
+                pr_info!("{}: recovered {} orphan inode(s)\n", sb.id(), n);
+            }
             Ok(())
         }
         _ => Ok(()),
     }
 }
 
-/// Unmount: every inode is gone (evicted, maybe queued); drain the engine,
-/// then write the counters and the clean state.
+/// Unmount: every inode is gone (evicted, maybe queued). The final drain
+/// runs while the filesystem is whole, whatever the state of gc, then the
+/// counters and the clean state are written; `free_info` tears the engine
+/// down afterwards, finding every queue empty.
 pub(crate) fn put_super(sb: &SuperBlock) {
-    sb.info().gc.stop();
+    let info = sb.info();
     if sb.rdonly() {
+        // Read-only: nothing may be written. Only trims queued during the
+        // remount to read-only can be waiting; they are optional.
+        let n = info.gc.discard_all();
+        if n > 0 {
+            pr_info!(
+                "{}: dropped {} queued trim(s) at read-only unmount\n",
+                sb.id(),
+                n
+            );
+        }
         return;
     }
-    if sb.info().is_shutdown() {
+    let drained = info.gc.drain_for_unmount();
+    if info.is_shutdown() {
         // Write nothing: the state stays dirty, so the next mount recounts
         // free space and recovers the orphan list.
-        pr_info!("{}: unmounted after shutdown; the next mount recovers orphans\n", sb.id());
+        pr_info!(
+            "{}: unmounted after shutdown; the next mount recovers orphans\n",
+            sb.id()
+        );
         return;
     }
-    let r = write_super(sb, sb.info(), format::STATE_CLEAN, true).and_then(|_| sb.sync_blockdev());
+    let failed = info.gc.stats.errors.load(Relaxed);
+    if failed > 0 || drained.is_err() {
+        pr_warn!(
+            "{}: {} inactivation(s) failed while mounted; those inodes are left on the orphan list and the next mount recovers them\n",
+            sb.id(),
+            failed
+        );
+    }
+    let r = write_super(sb, info, format::STATE_CLEAN, true).and_then(|_| sb.sync_blockdev());
     if let Err(e) = r {
-        pr_err!("{}: writing the superblock at unmount failed: {:?}\n", sb.id(), e);
+        pr_err!(
+            "{}: writing the superblock at unmount failed: {:?}\n",
+            sb.id(),
+            e
+        );
     }
 }
 
@@ -405,6 +509,31 @@ pub(crate) fn shown_options(sb: &SuperBlock) -> impl Iterator<Item = &'static CS
     ]
     .into_iter()
     .flatten()
+}
+
+/// Corrupt metadata was found (every `-EUCLEAN` goes through
+/// [`SuperBlock::corrupt`], which calls this after its message). With
+/// `errors=continue` (the default) the operation fails and the filesystem
+/// carries on. With `errors=remount-ro` the filesystem stops writing at
+/// once: it is shut down as by `FS_IOC_SHUTDOWN` without a flush (further
+/// I/O fails with `EIO`, gc discards instead of inactivating, unmount
+/// writes nothing and the next mount recovers), which is what ext4 does
+/// for `errors=remount-ro` since it stopped flipping `SB_RDONLY` outside a
+/// remount (that needs `s_umount`, which a lookup, a writeback or the gc
+/// worker that finds the corruption may not take). Callable in any context
+/// (it only sets flags).
+pub(crate) fn on_corruption(sb: &SuperBlock) {
+    let Some(info) = sb.try_info() else {
+        return;
+    };
+    if !info.opts.errors_remount_ro || sb.rdonly() || info.shutdown.swap(true, SeqCst) {
+        return;
+    }
+    info.gc.shut_down_nowait();
+    pr_crit!(
+        "{}: corruption found with errors=remount-ro: no further writes, I/O fails with EIO; unmount and run fsck.dinofs\n",
+        sb.id()
+    );
 }
 
 /// What `FS_IOC_SHUTDOWN`'s flags ask for.

@@ -138,7 +138,12 @@ impl SuperBlock {
         // SAFETY: `s_fs_info` is null or a leaked `DinoSb` that lives until
         // `put_super` (or the failure path of `fill_super`) frees it, after
         // which no dinofs code runs for this superblock.
-        unsafe { (*self.as_ptr()).s_fs_info.cast::<crate::super_ops::DinoSb>().as_ref() }
+        unsafe {
+            (*self.as_ptr())
+                .s_fs_info
+                .cast::<crate::super_ops::DinoSb>()
+                .as_ref()
+        }
     }
 
     /// Whether `sync_fs` is being called by `freeze_super()` after page
@@ -146,6 +151,29 @@ impl SuperBlock {
     pub(crate) fn freezing_pagefault(&self) -> bool {
         // SAFETY: live superblock; reading the freeze level.
         unsafe { bindings::dinofs_sb_freezing_pagefault(self.as_ptr()) }
+    }
+
+    /// Whether the filesystem is frozen (`freeze_super()` completed): nothing
+    /// may be written, and nothing is dirty.
+    pub(crate) fn frozen(&self) -> bool {
+        // SAFETY: live superblock; reading the freeze level.
+        unsafe { bindings::dinofs_sb_frozen(self.as_ptr()) }
+    }
+
+    /// Whether no freeze is in progress or complete. Stable while the
+    /// caller holds `s_umount` (freeze and thaw change it under it).
+    pub(crate) fn unfrozen(&self) -> bool {
+        // SAFETY: live superblock; reading the freeze level.
+        unsafe { bindings::dinofs_sb_unfrozen(self.as_ptr()) }
+    }
+
+    /// The VFS's `freeze_super()` (for dinofs's `->freeze_super`, which
+    /// wraps it). `who` is the caller's `enum freeze_holder`.
+    pub(crate) fn vfs_freeze_super(&self, who: c_uint) -> Result {
+        // SAFETY: live superblock with an active reference held by the
+        // caller (ioctl or block-device holder); freeze_super takes
+        // s_umount itself.
+        to_result(unsafe { bindings::freeze_super(self.as_ptr(), who) })
     }
 
     /// `Err(EIO)` once the filesystem has been shut down
@@ -183,6 +211,7 @@ impl SuperBlock {
     pub(crate) fn corrupt(&self, what: &CStr, whereabouts: u64) -> Error {
         // SAFETY: valid superblock and NUL-terminated string.
         unsafe { bindings::dinofs_corrupt(self.as_ptr(), what.as_char_ptr(), whereabouts) };
+        crate::super_ops::on_corruption(self);
         Error::from_errno(-(bindings::EUCLEAN as c_int))
     }
 
@@ -302,7 +331,10 @@ unsafe impl Sync for Inode {}
 pub(crate) type Times = (format::Timestamp, format::Timestamp, format::Timestamp);
 
 fn ts(t: bindings::timespec64) -> format::Timestamp {
-    format::Timestamp { sec: t.tv_sec, nsec: t.tv_nsec as u32 }
+    format::Timestamp {
+        sec: t.tv_sec,
+        nsec: t.tv_nsec as u32,
+    }
 }
 
 impl Inode {
@@ -493,12 +525,7 @@ impl Inode {
         let p = self.as_ptr();
         // SAFETY: `self` is a new inode only we access; `dir` is live.
         unsafe {
-            bindings::inode_init_owner(
-                &raw mut bindings::nop_mnt_idmap,
-                p,
-                dir.as_ptr(),
-                mode,
-            );
+            bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, p, dir.as_ptr(), mode);
             (*p).i_rdev = bindings::dinofs_decode_dev(rdev);
             (*p).i_generation = generation;
             bindings::dinofs_inode_touch_mctime(p);
@@ -687,6 +714,17 @@ extern "C" fn dinofs_rs_destroy_inode(inode: *mut bindings::inode) {
 }
 
 #[no_mangle]
+extern "C" fn dinofs_rs_freeze_super(sb: *mut bindings::super_block, who: c_uint) -> c_int {
+    // SAFETY: the VFS calls ->freeze_super on a live superblock it holds an
+    // active reference to, without s_umount.
+    let sb = unsafe { SuperBlock::from_raw(sb) };
+    from_result(|| {
+        crate::super_ops::freeze_super(sb, who)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
 extern "C" fn dinofs_rs_freeze_fs(sb: *mut bindings::super_block) -> c_int {
     // SAFETY: live superblock, s_umount held by freeze_super.
     let sb = unsafe { SuperBlock::from_raw(sb) };
@@ -751,21 +789,46 @@ unsafe impl Send for DebugfsDir {}
 unsafe impl Sync for DebugfsDir {}
 
 impl DebugfsDir {
-    /// Creates the directory for `gc`, which must outlive the returned value.
-    pub(crate) fn new(sb: &SuperBlock, gc: &crate::inodegc::InodeGc) -> Self {
-        // SAFETY: `gc` outlives the directory (the caller keeps them in one
-        // struct, the directory dropped first); `AtomicBool` has the layout
-        // of `bool`, and debugfs writes it as a plain bool.
+    /// Creates the directory for `gc`: statistics and the debug knobs.
+    ///
+    /// # Safety
+    ///
+    /// `gc` must neither move nor be freed before the returned value is
+    /// dropped (the files call back into it; removal waits for them).
+    pub(crate) unsafe fn new(sb: &SuperBlock, gc: &crate::inodegc::InodeGc) -> Self {
+        // SAFETY: valid string; `gc` outlives the directory per the
+        // contract. The knob files reach the engine only through
+        // `dinofs_rs_gc_knob_get`/`_set`, which use its atomics.
         let d = unsafe {
             bindings::dinofs_debugfs_mount(
                 sb.id().as_char_ptr(),
                 (gc as *const crate::inodegc::InodeGc).cast_mut().cast(),
-                gc.fail_next_freeze.as_ptr(),
-                gc.slow_worker_us.as_ptr(),
             )
         };
         Self(d)
     }
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_gc_knob_get(gc: *mut kernel::ffi::c_void, knob: c_uint) -> u64 {
+    // SAFETY: `gc` is the engine the debugfs file was created for; the file
+    // is removed (waiting for users) before the engine is freed.
+    let gc = unsafe { &*gc.cast::<crate::inodegc::InodeGc>() };
+    gc.knob(knob)
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_gc_knob_set(
+    gc: *mut kernel::ffi::c_void,
+    knob: c_uint,
+    value: u64,
+) -> c_int {
+    // SAFETY: as above.
+    let gc = unsafe { &*gc.cast::<crate::inodegc::InodeGc>() };
+    from_result(|| {
+        gc.set_knob(knob, value)?;
+        Ok(0)
+    })
 }
 
 impl Drop for DebugfsDir {
@@ -931,7 +994,9 @@ impl Dentry {
         let inode = inode.take();
         // SAFETY: negative dentry, I_NEW inode; d_instantiate_new consumes
         // our reference and clears I_NEW.
-        unsafe { bindings::d_instantiate_new(self.as_ptr(), ARef::into_raw(inode).as_ptr().cast()) };
+        unsafe {
+            bindings::d_instantiate_new(self.as_ptr(), ARef::into_raw(inode).as_ptr().cast())
+        };
     }
 
     /// Binds an existing inode to this negative dentry (`link`).
@@ -1081,16 +1146,22 @@ extern "C" fn fill_super(sb: *mut bindings::super_block, fc: *mut bindings::fs_c
     })
 }
 
-/// Frees `s_fs_info` (failed fill_super, or put_super).
+/// Frees `s_fs_info` (failed fill_super, or put_super). The engine is torn
+/// down first, through a shared reference: its callbacks, timers and
+/// workers are gone before the box holding it is dropped.
 fn free_info(sb: *mut bindings::super_block) {
     // SAFETY: `s_fs_info` is null or the box leaked in fill_super, and no
     // inode uses it any more.
+    let p = unsafe { (*sb).s_fs_info.cast::<crate::super_ops::DinoSb>() };
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: `p` is the live DinoSb (see above).
+    unsafe { (*p).gc.teardown() };
+    // SAFETY: as above; nothing refers to the engine or the state any more.
     unsafe {
-        let p = (*sb).s_fs_info.cast::<crate::super_ops::DinoSb>();
-        if !p.is_null() {
-            (*sb).s_fs_info = core::ptr::null_mut();
-            drop(KBox::from_raw(p));
-        }
+        (*sb).s_fs_info = core::ptr::null_mut();
+        drop(KBox::from_raw(p));
     }
 }
 
@@ -1101,9 +1172,16 @@ extern "C" fn dinofs_rs_reconfigure(fc: *mut bindings::fs_context) -> c_int {
         let root = (*fc).root;
         (FsContext::from_raw(fc), SuperBlock::from_raw((*root).d_sb))
     };
-    // SAFETY: the context syncs the filesystem first, as the VFS expects.
-    unsafe { bindings::sync_filesystem((*(*fc).root).d_sb) };
     from_result(|| {
+        // Sync first, as the VFS expects of ->reconfigure. Going read-only,
+        // a failure fails the remount (ext4 does the same): what could not
+        // be written must not be left behind a read-only flag.
+        // SAFETY: live superblock, s_umount held by the VFS.
+        let r = unsafe { bindings::sync_filesystem((*(*fc).root).d_sb) };
+        if r < 0 && fcr.rdonly() && !sb.rdonly() {
+            fcr.error(c_str!("sync before remount read-only failed"));
+            return Err(Error::from_errno(r));
+        }
         crate::super_ops::reconfigure(sb, fcr)?;
         Ok(0)
     })
@@ -1127,7 +1205,10 @@ extern "C" fn dinofs_rs_sync_fs(sb: *mut bindings::super_block, wait: c_int) -> 
 }
 
 #[no_mangle]
-extern "C" fn dinofs_rs_statfs(dentry: *mut bindings::dentry, buf: *mut bindings::kstatfs) -> c_int {
+extern "C" fn dinofs_rs_statfs(
+    dentry: *mut bindings::dentry,
+    buf: *mut bindings::kstatfs,
+) -> c_int {
     // SAFETY: live dentry of a mounted dinofs.
     let sb = unsafe { SuperBlock::from_raw((*dentry).d_sb) };
     let st = crate::super_ops::statfs(sb);
@@ -1147,7 +1228,10 @@ extern "C" fn dinofs_rs_statfs(dentry: *mut bindings::dentry, buf: *mut bindings
 }
 
 #[no_mangle]
-extern "C" fn dinofs_rs_show_options(m: *mut bindings::seq_file, root: *mut bindings::dentry) -> c_int {
+extern "C" fn dinofs_rs_show_options(
+    m: *mut bindings::seq_file,
+    root: *mut bindings::dentry,
+) -> c_int {
     // SAFETY: live root dentry of a mounted dinofs.
     let sb = unsafe { SuperBlock::from_raw((*root).d_sb) };
     for opt in crate::super_ops::shown_options(sb) {
@@ -1164,7 +1248,10 @@ extern "C" fn dinofs_rs_write_inode(
 ) -> c_int {
     // SAFETY: writeback holds a reference to the inode; `wbc` is live.
     let (inode, sync) = unsafe {
-        (Inode::from_raw(inode), (*wbc).sync_mode == bindings::writeback_sync_modes_WB_SYNC_ALL)
+        (
+            Inode::from_raw(inode),
+            (*wbc).sync_mode == bindings::writeback_sync_modes_WB_SYNC_ALL,
+        )
     };
     from_result(|| {
         inode.sb().live()?;
@@ -1193,6 +1280,13 @@ extern "C" fn dinofs_rs_evict_inode(inode: *mut bindings::inode) {
         bindings::invalidate_inode_buffers(inode);
         bindings::clear_inode(inode);
     }
+}
+
+#[no_mangle]
+extern "C" fn dinofs_rs_write_failed(inode: *mut bindings::inode) {
+    // SAFETY: called from write_begin with the inode held (the mapping's
+    // host) and locked by the VFS.
+    crate::inode::note_write_failed(unsafe { Inode::from_raw(inode) });
 }
 
 #[no_mangle]
@@ -1303,7 +1397,13 @@ extern "C" fn dinofs_rs_symlink(
 ) -> c_int {
     // SAFETY: the VFS passes a NUL-terminated target that outlives the call.
     let target = unsafe { CStr::from_char_ptr(target) };
-    create_common(dir, dentry, format::S_IFLNK | 0o777, 0, Some(target.as_bytes()))
+    create_common(
+        dir,
+        dentry,
+        format::S_IFLNK | 0o777,
+        0,
+        Some(target.as_bytes()),
+    )
 }
 
 #[no_mangle]
@@ -1459,7 +1559,11 @@ impl Inode {
         // SAFETY: a new inode only we access; `target` is valid for its
         // length + NUL is not required by page_symlink.
         to_result(unsafe {
-            bindings::page_symlink(self.as_ptr(), target.as_ptr().cast(), target.len() as c_int + 1)
+            bindings::page_symlink(
+                self.as_ptr(),
+                target.as_ptr().cast(),
+                target.len() as c_int + 1,
+            )
         })
     }
 }
@@ -1484,13 +1588,22 @@ impl DirEmitter {
     pub(crate) fn emit(&mut self, name: &[u8], ino: u32, ftype: u8) -> bool {
         // SAFETY: live context; `name` valid for its length.
         unsafe {
-            bindings::dinofs_dir_emit(self.0, name.as_ptr(), name.len() as c_int, ino as u64, ftype as c_uint)
+            bindings::dinofs_dir_emit(
+                self.0,
+                name.as_ptr(),
+                name.len() as c_int,
+                ino as u64,
+                ftype as c_uint,
+            )
         }
     }
 }
 
 #[no_mangle]
-extern "C" fn dinofs_rs_iterate_shared(file: *mut bindings::file, ctx: *mut bindings::dir_context) -> c_int {
+extern "C" fn dinofs_rs_iterate_shared(
+    file: *mut bindings::file,
+    ctx: *mut bindings::dir_context,
+) -> c_int {
     // SAFETY: the VFS holds the directory's lock shared and the file open.
     let dir = unsafe { Inode::from_raw((*file).f_inode) };
     let mut emitter = DirEmitter(ctx);

@@ -48,7 +48,7 @@ assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "space back"
 
 # A freeze that fails leaves gc running.
 dev=$(basename "$DEV1")
-echo Y >/sys/kernel/debug/dinofs/$dev/fail_next_freeze
+echo 1 >/sys/kernel/debug/dinofs/$dev/fail_next_freeze
 assert_fails "freeze with fail_next_freeze" fsfreeze -f /mnt/d
 assert_eq "$(gc_stat /mnt/d enabled)" 1 "gc running after a failed freeze"
 echo data >/mnt/d/after-failed-freeze

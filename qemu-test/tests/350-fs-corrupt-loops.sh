@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# tier: check
+# timeout: 300
+#
+# Disk contents never make the kernel loop or panic (engine-correctness
+# item 10). Each image is damaged in one field and its checksum resealed, so
+# the kernel's structure checks, not the checksum, meet the bad value:
+#
+# 1. A directory slot with a wrong slot count: readdir ends with EUCLEAN
+#    (it used to re-emit the entry before it forever), every entry before
+#    it is returned once.
+# 2. A healthy directory read from every position, including the middle of
+#    multi-slot entries (fstests t_readdir_3): no error and no "corrupt"
+#    message.
+# 3. A superblock whose cluster and free-inode counters are 0 although
+#    clusters are in use
+#    (clean state, so it is trusted): freeing a cluster fails with EUCLEAN
+#    and a message (it was an arithmetic-overflow panic).
+# 4. An inode whose block count is the largest u32: appending fails with
+#    EUCLEAN, not an overflow; with errors=continue the filesystem carries
+#    on.
+# 5. errors=remount-ro: the first corruption stops all writing (EIO after),
+#    and nothing but the damage is left for fsck.
+. "$DINOFS_TOP/qemu-test/guest/lib.sh"
+
+# Kernel log lines since the last "since" (the runner scans the whole log
+# for splats afterwards, so it is never cleared here).
+mark=0
+since() { mark=$(klog | wc -l); }
+newlog() { klog | tail -n +$((mark + 1)); }
+
+dinofs_load
+mkdir -p /mnt/d
+# A 32000-block image: bitmap 1, cluster map 2, root cluster 3, root
+# directory block 4 (Documentation/format.rst).
+poke() { # poke BLOCK OFFSET BYTE...
+	local block=$1 off=$2
+	shift 2
+	for b in "$@"; do
+		printf "\\x$b" | dd of="$DEV1" bs=1 seek=$((block * 4096 + off)) conv=notrunc status=none
+		off=$((off + 1))
+	done
+}
+
+log "1. a directory slot with a bad slot count"
+mkfs.dinofs -q "$DEV1" 32000
+mount -t dinofs "$DEV1" /mnt/d
+for i in 1 2 3 4 5; do echo "$i" >/mnt/d/file$i; done
+umount /mnt/d
+# Slots 0 and 1 are "." and ".."; slot 2 is file1 (one slot): claim 3.
+poke 4 $((2 * 64 + 4)) 03
+dinofs-workload reseal "$DEV1" 4 >/dev/null
+since
+mount -t dinofs "$DEV1" /mnt/d
+rc=0
+out=$(timeout 60 dinofs-workload list /mnt/d 2>&1) || rc=$?
+[ "$rc" != 124 ] || fail "readdir of a corrupt directory did not end in 60 s"
+case $out in *"Structure needs cleaning"*) echo "ok: readdir: $out" ;; *) fail "readdir of a corrupt directory: rc $rc '$out'" ;; esac
+n=$(newlog | grep -c "corrupt directory entry" || true)
+[ "$n" -le 10 ] || fail "corrupt directory entry logged $n times"
+echo "ok: corrupt directory entry logged $n time(s)"
+out=$(timeout 60 ls -a /mnt/d 2>&1) && fail "ls of a corrupt directory succeeded: $out"
+echo "ok: ls: $(echo "$out" | tr '\n' ' ')"
+umount /mnt/d
+
+log "2. a healthy directory read from every position"
+mkfs.dinofs -q "$DEV1" 32000
+mount -t dinofs "$DEV1" /mnt/d
+mkdir /mnt/d/dir
+for i in $(seq 1 40); do
+	: >"/mnt/d/dir/$(printf 'a-rather-long-name-that-takes-several-slots-%03d-%0100d' "$i" 0)"
+done
+since
+out=$(dinofs-workload seekdir /mnt/d/dir)
+echo "$out"
+case $out in *" errors=0") ;; *) fail "seekdir: $out" ;; esac
+n=$(newlog | grep -c "corrupt" || true)
+assert_eq "$n" 0 "corruption messages for a healthy directory"
+assert_eq "$(ls /mnt/d/dir | wc -l)" 40 "entries"
+umount /mnt/d
+fsck.dinofs -n "$DEV1" || fail "fsck after seekdir"
+
+log "3. a superblock cluster counter of 0 with clusters in use"
+mkfs.dinofs -q "$DEV1" 32000
+mount -t dinofs "$DEV1" /mnt/d
+mkdir /mnt/d/sub
+for i in $(seq 1 40); do : >"/mnt/d/sub/f$i"; done # a second cluster
+umount /mnt/d
+poke 0 52 00 00 00 00 00 00 00 00 # clusters and free_inodes
+dinofs-workload reseal "$DEV1" 0 >/dev/null
+since
+if mount -t dinofs "$DEV1" /mnt/d 2>/dev/null; then
+	# Freeing the second cluster's last inode frees the cluster.
+	rm -rf /mnt/d/sub 2>/dev/null || true
+	sync 2>/dev/null || true
+	newlog | grep "corrupt" >/dev/null || fail "no corruption message for the cluster counter"
+	umount /mnt/d
+else
+	newlog | grep "corrupt" >/dev/null || fail "mount refused without a corruption message"
+fi
+echo "ok: $(newlog | grep -m1 corrupt)"
+
+log "4. an inode whose block count is the largest u32"
+mkfs.dinofs -q "$DEV1" 32000
+mount -t dinofs "$DEV1" /mnt/d
+head -c 8192 /dev/zero >/mnt/d/f
+ino=$(stat -c %i /mnt/d/f)
+umount /mnt/d
+# Inode field "blocks" (u32 at offset 16 of the 128-byte slot); the inode
+# carries its own checksum, which fsck's poke helper cannot reseal, so use
+# the image's inode writer instead.
+if dinofs-workload set-inode-blocks "$DEV1" "$ino" 4294967295 >/dev/null 2>&1; then
+	since
+	if mount -t dinofs "$DEV1" /mnt/d 2>/dev/null; then
+		out=$(sh -c 'head -c 65536 /dev/zero >>/mnt/d/f' 2>&1) && fail "append to an inode with blocks=u32::MAX succeeded"
+		echo "ok: append: $out"
+		# errors=continue (the default): the filesystem carries on.
+		echo ok >/mnt/d/g || fail "a write after a corruption with errors=continue"
+		umount /mnt/d
+	fi
+	newlog | grep "corrupt" >/dev/null || fail "no corruption message for the block count"
+else
+	fail "dinofs-workload set-inode-blocks failed"
+fi
+
+log "5. errors=remount-ro stops all writing at the first corruption"
+mkfs.dinofs -q "$DEV1" 32000
+mount -t dinofs "$DEV1" /mnt/d
+for i in 1 2 3; do echo "$i" >/mnt/d/file$i; done
+umount /mnt/d
+poke 4 $((2 * 64 + 4)) 03
+dinofs-workload reseal "$DEV1" 4 >/dev/null
+since
+mount -t dinofs -o errors=remount-ro "$DEV1" /mnt/d
+assert_eq "$(findmnt -n -o OPTIONS /mnt/d | grep -o 'errors=remount-ro')" errors=remount-ro "option shown"
+out=$(timeout 60 dinofs-workload list /mnt/d 2>&1) && fail "readdir of a corrupt directory succeeded: $out"
+newlog | grep "errors=remount-ro: no further writes" >/dev/null || fail "no errors=remount-ro message"
+out=$(sh -c 'echo x >/mnt/d/new' 2>&1) && fail "a write after errors=remount-ro succeeded"
+case $out in *"Input/output error"*) echo "ok: write after the corruption: $out" ;; *) fail "write after errors=remount-ro: '$out'" ;; esac
+umount /mnt/d
+assert_eq "$(fsck.dinofs -n "$DEV1" >/dev/null 2>&1; echo $?)" 4 "fsck -n: the corruption is still there, nothing else was written"
+fsck.dinofs -y "$DEV1" >/dev/null 2>&1 || true
+fsck.dinofs -n "$DEV1" || fail "fsck -n after -y"
+
+dinofs_unload
