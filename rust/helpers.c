@@ -1068,6 +1068,9 @@ DEFINE_DEBUGFS_ATTRIBUTE(dinofs_knob_##name##_fops,			\
 DINOFS_KNOB(fail_next_freeze, DINOFS_KNOB_FAIL_NEXT_FREEZE);
 DINOFS_KNOB(slow_worker_us, DINOFS_KNOB_SLOW_WORKER_US);
 DINOFS_KNOB(fail_inactivate, DINOFS_KNOB_FAIL_INACTIVATE);
+DINOFS_KNOB(push_delay_us, DINOFS_KNOB_PUSH_DELAY_US);
+DINOFS_KNOB(fold_delay_us, DINOFS_KNOB_FOLD_DELAY_US);
+DINOFS_KNOB(iget_delay_us, DINOFS_KNOB_IGET_DELAY_US);
 
 /*
  * Per-mount directory: "inodegc" (engine statistics, rust/inodegc.rs) and
@@ -1075,7 +1078,9 @@ DINOFS_KNOB(fail_inactivate, DINOFS_KNOB_FAIL_INACTIVATE);
  * that a failed freeze restarts gc), "slow_worker_us" (the worker sleeps
  * this long per inode, to test the throttle against a slow worker) and
  * "fail_inactivate" (the next N inactivations fail with EIO before touching
- * the disk, to test that worker errors reach their callers).
+ * the disk, to test that worker errors reach their callers), and three race
+ * wideners: "push_delay_us", "fold_delay_us", "iget_delay_us" (see
+ * rust/inodegc.rs).
  * debugfs_remove() waits for readers, so the engine outlives every read.
  */
 struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)
@@ -1094,7 +1099,18 @@ struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)
 				   &dinofs_knob_slow_worker_us_fops);
 	debugfs_create_file_unsafe("fail_inactivate", 0644, dir, gc,
 				   &dinofs_knob_fail_inactivate_fops);
+	debugfs_create_file_unsafe("push_delay_us", 0644, dir, gc,
+				   &dinofs_knob_push_delay_us_fops);
+	debugfs_create_file_unsafe("fold_delay_us", 0644, dir, gc,
+				   &dinofs_knob_fold_delay_us_fops);
+	debugfs_create_file_unsafe("iget_delay_us", 0644, dir, gc,
+				   &dinofs_knob_iget_delay_us_fops);
 	return dir;
+}
+
+void dinofs_udelay(u32 us)
+{
+	udelay(us);
 }
 
 void dinofs_usleep(u32 us)

@@ -197,8 +197,12 @@ enum {
 	DINOFS_KNOB_FAIL_NEXT_FREEZE = 0,
 	DINOFS_KNOB_SLOW_WORKER_US = 1,
 	DINOFS_KNOB_FAIL_INACTIVATE = 2,
+	DINOFS_KNOB_PUSH_DELAY_US = 3,
+	DINOFS_KNOB_FOLD_DELAY_US = 4,
+	DINOFS_KNOB_IGET_DELAY_US = 5,
 };
 void dinofs_usleep(u32 us);
+void dinofs_udelay(u32 us);
 struct dinofs_gc_index *dinofs_gc_index_new(void);
 void dinofs_gc_index_free(struct dinofs_gc_index *idx);
 void dinofs_gc_index_add(struct dinofs_gc_index *idx, struct inode *inode);

@@ -488,7 +488,9 @@ fn free_subtree(
 fn free_one(sb: &SuperBlock, block: u32, mode: FreeMode) -> Result {
     let mut st = sb.info().alloc.lock();
     if !alloc::free_block_ex(sb, &mut st, block, mode == FreeMode::Teardown)? {
-        sb.info().already_free.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        sb.info()
+            .already_free
+            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     }
     Ok(())
 }

@@ -186,15 +186,27 @@ pub(crate) struct InodeGc {
     /// touch the disk (the inode stays on the orphan list), to test that
     /// worker errors reach sync, freeze, remount and unmount.
     pub(crate) fail_inactivate: AtomicU32,
+    /// Race wideners (debug knobs, microseconds): `push` sleeps this long
+    /// between its "enabled" check and arming the work (item 6's late arm);
+    /// the CPU-dead fold spins this long while it holds a batch (item 8);
+    /// `iget` sleeps this long between `iget_locked` and the gc index
+    /// (item 4). The tests set them to make the races they guard against
+    /// happen every time instead of once in a blue moon.
+    pub(crate) push_delay_us: AtomicU32,
+    pub(crate) fold_delay_us: AtomicU32,
+    pub(crate) iget_delay_us: AtomicU32,
 }
 
 /// CPUs the per-CPU statistics cover (the test kernel has NR_CPUS=8).
 pub(crate) const MAX_CPUS: usize = 64;
 
-/// Debug knobs, by number (debugfs files, `helpers.c`).
-pub(crate) const KNOB_FAIL_NEXT_FREEZE: u32 = 0;
-pub(crate) const KNOB_SLOW_WORKER_US: u32 = 1;
-pub(crate) const KNOB_FAIL_INACTIVATE: u32 = 2;
+/// Debug knobs, by number (debugfs files, `helpers.h`).
+const KNOB_FAIL_NEXT_FREEZE: u32 = crate::bindings::DINOFS_KNOB_FAIL_NEXT_FREEZE as u32;
+const KNOB_SLOW_WORKER_US: u32 = crate::bindings::DINOFS_KNOB_SLOW_WORKER_US as u32;
+const KNOB_FAIL_INACTIVATE: u32 = crate::bindings::DINOFS_KNOB_FAIL_INACTIVATE as u32;
+const KNOB_PUSH_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_PUSH_DELAY_US as u32;
+const KNOB_FOLD_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_FOLD_DELAY_US as u32;
+const KNOB_IGET_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_IGET_DELAY_US as u32;
 
 impl InodeGc {
     /// Sets up the engine of a mount: queues and workqueue. Starts enabled
@@ -223,6 +235,9 @@ impl InodeGc {
                 fail_next_freeze: AtomicBool::new(false),
                 slow_worker_us: AtomicU32::new(0),
                 fail_inactivate: AtomicU32::new(0),
+                push_delay_us: AtomicU32::new(0),
+                fold_delay_us: AtomicU32::new(0),
+                iget_delay_us: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?;
@@ -317,6 +332,11 @@ impl InodeGc {
     /// spins while gc is stopped: a stopped engine has no inactivation in
     /// progress (stop waits for its workers), only waiting inodes.
     pub(crate) fn claim_for_iget(&self, ino: u32) {
+        let d = self.iget_delay_us.load(Relaxed);
+        if d > 0 {
+            // Race widener: an eviction of the old copy may run now.
+            prims::usleep(d);
+        }
         loop {
             match self.index.claim(ino) {
                 Claim::Absent => return,
@@ -455,6 +475,11 @@ impl InodeGc {
         }
         self.stats.pushes.fetch_add(1, Relaxed);
         trace::inodegc_push(self.dev);
+        let d = self.push_delay_us.load(Relaxed);
+        if d > 0 {
+            // Race widener: "enabled" was sampled; `stop` may run now.
+            prims::usleep(d);
+        }
         self.queue_all();
     }
 
@@ -692,6 +717,9 @@ impl InodeGc {
             KNOB_FAIL_NEXT_FREEZE => self.fail_next_freeze.load(Relaxed) as u64,
             KNOB_SLOW_WORKER_US => self.slow_worker_us.load(Relaxed) as u64,
             KNOB_FAIL_INACTIVATE => self.fail_inactivate.load(Relaxed) as u64,
+            KNOB_PUSH_DELAY_US => self.push_delay_us.load(Relaxed) as u64,
+            KNOB_FOLD_DELAY_US => self.fold_delay_us.load(Relaxed) as u64,
+            KNOB_IGET_DELAY_US => self.iget_delay_us.load(Relaxed) as u64,
             _ => 0,
         }
     }
@@ -703,6 +731,10 @@ impl InodeGc {
             KNOB_FAIL_NEXT_FREEZE if value <= 1 => self.fail_next_freeze.store(value == 1, Relaxed),
             KNOB_SLOW_WORKER_US if v32 <= 1_000_000 => self.slow_worker_us.store(v32, Relaxed),
             KNOB_FAIL_INACTIVATE => self.fail_inactivate.store(v32, Relaxed),
+            KNOB_PUSH_DELAY_US if v32 <= 10_000_000 => self.push_delay_us.store(v32, Relaxed),
+            // Spun with preemption disabled: keep it short.
+            KNOB_FOLD_DELAY_US if v32 <= 10_000 => self.fold_delay_us.store(v32, Relaxed),
+            KNOB_IGET_DELAY_US if v32 <= 1_000_000 => self.iget_delay_us.store(v32, Relaxed),
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -874,6 +906,11 @@ impl GcOwner for InodeGc {
         let n = batch.remaining();
         sub_items(dq, n);
         self.nonempty.clear(dead);
+        let d = self.fold_delay_us.load(Relaxed);
+        if d > 0 && n > 0 {
+            // Race widener: the batch is on no list now.
+            prims::udelay(d);
+        }
         let moved = match queues.get(cpu.cpu()) {
             Some(q) if n > 0 => {
                 let m = q.push_batch(batch);

@@ -84,6 +84,12 @@ pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
     (0..n).filter(|&c| unsafe { bindings::dinofs_cpu_possible(c) })
 }
 
+/// Spins for `us` microseconds (any context; keep it short).
+pub(crate) fn udelay(us: u32) {
+    // SAFETY: udelay() has no preconditions.
+    unsafe { bindings::dinofs_udelay(us) };
+}
+
 /// Sleeps about `us` microseconds (process context only).
 pub(crate) fn usleep(us: u32) {
     // SAFETY: usleep_range() from process context (the gc worker).

@@ -54,6 +54,8 @@ cleanup() {
 	for m in $(awk '$3 == "dinofs" { print $2 }' /proc/mounts); do
 		echo "cleanup: $m still mounted"
 		fsfreeze -u "$m" 2>/dev/null
+		# Background workers of a failed test still use it.
+		command -v fuser >/dev/null && fuser -k -m "$m" >/dev/null 2>&1 && sleep 1
 		umount "$m" 2>/dev/null || umount -l "$m"
 		dirty=1
 	done

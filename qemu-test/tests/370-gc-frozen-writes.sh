@@ -5,14 +5,20 @@
 #
 # Nothing is written while frozen (engine-correctness item 6). Each cycle
 # freezes the filesystem, closes open-unlinked files (their final iputs
-# queue), runs statfs in a loop (which pushes the queues) and reclaim
-# (drop_caches calls the engine's shrinker), and compares a checksum of
-# the whole filesystem taken through the block device's page cache right
-# after the freeze with one taken at the end of the cycle: no block may
-# change, in memory or on disk, between freeze and thaw. A worker armed
-# late (by statfs or the shrinker after they sampled "enabled") must leave
-# its list alone: worker_runs_while_stopped stays 0, and what queued while
-# frozen is inactivated after the thaw. DINOFS_STORM_SECS sets the length.
+# queue), runs statfs (which pushes the queues) and reclaim (drop_caches
+# calls the engine's shrinker), and compares a checksum of the whole
+# filesystem taken through the block device's page cache right after the
+# freeze with one taken at the end of the cycle: no block may change, in
+# memory or on disk, between freeze and thaw.
+#
+# The late arm is forced every cycle: with the push_delay_us race widener
+# at 3 s, a statfs started just before the freeze samples "enabled", sleeps
+# through the freeze and the closes, then arms the queues while frozen. The
+# armed worker must find gc stopped and leave its list
+# (worker_skips_while_stopped counts it; ba5d7b6 inactivated, writing to
+# the frozen filesystem), worker_runs_while_stopped stays 0, and what
+# queued while frozen is inactivated after the thaw. DINOFS_STORM_SECS sets
+# the length.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 SECS=${DINOFS_STORM_SECS:-30}
@@ -29,19 +35,23 @@ sum() {
 	echo 3 >/proc/sys/vm/drop_caches
 	head -c $((BLOCKS * 4096)) "$DEV1" | md5sum | cut -d' ' -f1
 }
+gc_knob /mnt/d push_delay_us 3000000
 end=$(( $(date +%s) + SECS ))
 ( while [ "$(date +%s)" -lt $end ]; do dinofs-workload statfs /mnt/d 1 >/dev/null; done ) &
 sp=$!
+trap 'kill $sp 2>/dev/null; fsfreeze -u /mnt/d 2>/dev/null' EXIT
 cycles=0 queued_frozen=0
 while [ "$(date +%s)" -lt $end ]; do
 	hold_unlinked /mnt/d 20 8192
+	stat -f /mnt/d >/dev/null & # samples "enabled", then sleeps 3 s
+	late=$!
+	sleep 1
 	fsfreeze -f /mnt/d
-	s0=$(sum)
 	q0=$(gc_stat /mnt/d queued_now)
-	hold_release
-	echo 3 >/proc/sys/vm/drop_caches
-	dinofs-workload statfs /mnt/d 1 >/dev/null
-	echo 3 >/proc/sys/vm/drop_caches
+	hold_release # the final iputs only queue
+	s0=$(sum)
+	wait $late # armed the queues while frozen
+	sleep 0.5
 	q1=$(gc_stat /mnt/d queued_now)
 	s1=$(sum)
 	fsfreeze -u /mnt/d
@@ -50,12 +60,19 @@ while [ "$(date +%s)" -lt $end ]; do
 	cycles=$((cycles + 1))
 done
 wait $sp
+trap - EXIT
 sync
 gc_stats /mnt/d
 log "$cycles freeze cycles, $queued_frozen inodes queued while frozen"
 [ "$cycles" -ge 3 ] || fail "only $cycles cycles"
 [ "$queued_frozen" -ge $((cycles * 20)) ] || fail "only $queued_frozen inodes queued while frozen"
+skips=$(gc_stat /mnt/d worker_skips_while_stopped)
+# Nearly every cycle's late push arms a queue while frozen (one whose
+# sleep ends before the closes finds nothing to arm): at least one must.
+[ "$skips" -ge 1 ] || fail "no late-armed worker met a stopped gc in $cycles cycles"
+echo "ok: $skips late-armed workers left their list while frozen"
 assert_eq "$(gc_stat /mnt/d worker_runs_while_stopped)" 0 "worker runs while stopped"
+gc_knob /mnt/d push_delay_us 0
 assert_eq "$(gc_stat /mnt/d queued_now)" 0 "queues drained after the thaws"
 assert_eq "$(gc_stat /mnt/d inactivated)" "$(gc_stat /mnt/d queued)" "inactivated = queued"
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "space back"

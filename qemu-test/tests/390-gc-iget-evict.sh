@@ -9,8 +9,9 @@
 # append to them. A lookup that read the disk inode under a queued trim
 # would keep blocks the worker then frees: later appends write into blocks
 # another file may own. At the end every file verifies, fsck finds no block
-# owned twice, and the space is back after rm. DINOFS_STORM_SECS sets the
-# length.
+# owned twice, and the space is back after rm. The iget_delay_us race
+# widener holds every iget 50 ms between the inode hash and the gc index.
+# DINOFS_STORM_SECS sets the length.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 SECS=${DINOFS_STORM_SECS:-30}
@@ -18,6 +19,8 @@ fresh_fs 65536
 free0=$(stat -f -c %f /mnt/d)
 mkdir /mnt/d/f
 dinofs-workload create /mnt/d/f 16 65536 >/dev/null
+# Race widener: iget sleeps 50 ms between the inode hash and the gc index.
+gc_knob /mnt/d iget_delay_us 50000
 end=$(( $(date +%s) + SECS ))
 ( while [ "$(date +%s)" -lt $end ]; do echo 3 >/proc/sys/vm/drop_caches; done ) &
 dc=$!
