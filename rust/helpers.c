@@ -1072,6 +1072,19 @@ DINOFS_KNOB(push_delay_us, DINOFS_KNOB_PUSH_DELAY_US);
 DINOFS_KNOB(fold_delay_us, DINOFS_KNOB_FOLD_DELAY_US);
 DINOFS_KNOB(iget_delay_us, DINOFS_KNOB_IGET_DELAY_US);
 
+#define DINOFS_KNOB_FILE(name) { #name, &dinofs_knob_##name##_fops }
+static const struct {
+	const char *name;
+	const struct file_operations *fops;
+} dinofs_knob_files[] = {
+	DINOFS_KNOB_FILE(fail_next_freeze),
+	DINOFS_KNOB_FILE(slow_worker_us),
+	DINOFS_KNOB_FILE(fail_inactivate),
+	DINOFS_KNOB_FILE(push_delay_us),
+	DINOFS_KNOB_FILE(fold_delay_us),
+	DINOFS_KNOB_FILE(iget_delay_us),
+};
+
 /*
  * Per-mount directory: "inodegc" (engine statistics, rust/inodegc.rs) and
  * the knobs: "fail_next_freeze" (write 1: the next freeze_fs fails, to test
@@ -1086,6 +1099,7 @@ DINOFS_KNOB(iget_delay_us, DINOFS_KNOB_IGET_DELAY_US);
 struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)
 {
 	struct dentry *dir;
+	size_t i;
 
 	if (IS_ERR_OR_NULL(dinofs_debugfs_root))
 		return NULL;
@@ -1093,18 +1107,9 @@ struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)
 	if (IS_ERR(dir))
 		return NULL;
 	debugfs_create_file("inodegc", 0444, dir, gc, &dinofs_gc_fops);
-	debugfs_create_file_unsafe("fail_next_freeze", 0644, dir, gc,
-				   &dinofs_knob_fail_next_freeze_fops);
-	debugfs_create_file_unsafe("slow_worker_us", 0644, dir, gc,
-				   &dinofs_knob_slow_worker_us_fops);
-	debugfs_create_file_unsafe("fail_inactivate", 0644, dir, gc,
-				   &dinofs_knob_fail_inactivate_fops);
-	debugfs_create_file_unsafe("push_delay_us", 0644, dir, gc,
-				   &dinofs_knob_push_delay_us_fops);
-	debugfs_create_file_unsafe("fold_delay_us", 0644, dir, gc,
-				   &dinofs_knob_fold_delay_us_fops);
-	debugfs_create_file_unsafe("iget_delay_us", 0644, dir, gc,
-				   &dinofs_knob_iget_delay_us_fops);
+	for (i = 0; i < ARRAY_SIZE(dinofs_knob_files); i++)
+		debugfs_create_file_unsafe(dinofs_knob_files[i].name, 0644, dir,
+					   gc, dinofs_knob_files[i].fops);
 	return dir;
 }
 
