@@ -246,12 +246,22 @@ pub(crate) fn readdir(dir: &Inode, ctx: &mut DirEmitter) -> Result {
         let n = (pos / per) as u32;
         let buf = read_dir_block(dir, n)?;
         let mut slot = (pos % per) as u32;
+        // Only a position handed in by the caller may fall inside a
+        // multi-slot entry; every later one is an entry start we computed.
+        let mut resync = slot != 0;
         loop {
             // Copy one entry out under the buffer lock, emit it without:
             // emitting copies to userspace and may fault.
             let mut name = [0u8; NAME_MAX];
             let next = buf.read(|b| {
-                entry_at_or_after(b, slot).map(|e| {
+                let e = if resync {
+                    entry_at_or_after(b, slot)
+                } else {
+                    format::dir_entries(b, slot)
+                        .next()
+                        .map(|e| e.map_err(|_| ()))
+                };
+                e.map(|e| {
                     e.map(|e| {
                         name[..e.name.len()].copy_from_slice(e.name);
                         (e.slot, e.ino, e.ftype, e.name.len())
@@ -272,6 +282,7 @@ pub(crate) fn readdir(dir: &Inode, ctx: &mut DirEmitter) -> Result {
                         return Ok(());
                     }
                     slot = s + format::dirent_slots(len);
+                    resync = false;
                     ctx.set_pos(n as i64 * per + slot as i64);
                 }
             }

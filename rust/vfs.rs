@@ -125,9 +125,14 @@ impl SuperBlock {
     pub(crate) fn info(&self) -> &crate::super_ops::DinoSb {
         match self.try_info() {
             Some(i) => i,
-            // Every caller runs on a mounted filesystem: inode and file
-            // operations, writeback, the engine. `fill_super` sets the state
-            // before the root inode exists.
+            // Unreachable: `fill_super` sets the state before the root
+            // inode exists, and `free_info` clears it only after
+            // `generic_shutdown_super` evicted every inode and after
+            // `InodeGc::teardown` cancelled every work item and
+            // unregistered the shrinker and CPU-dead callbacks. What runs
+            // on either side of that window (`destroy_inode`, eviction,
+            // the low-space check, corruption reports) uses `try_info`. No
+            // value from userspace or the disk decides this branch.
             None => unreachable!("dinofs superblock without s_fs_info"),
         }
     }
