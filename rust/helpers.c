@@ -1162,11 +1162,18 @@ dev_t dinofs_sb_dev(struct super_block *sb)
 	return sb->s_dev;
 }
 
-void dinofs_corrupt(struct super_block *sb, const char *what, u64 where)
+void dinofs_ratelimit_init(struct ratelimit_state *rs)
 {
-	static DEFINE_RATELIMIT_STATE(rs, 5 * HZ, 10);
+	ratelimit_default_init(rs);
+}
 
-	if (__ratelimit(&rs))
+void dinofs_corrupt(struct super_block *sb, struct ratelimit_state *rs,
+		    const char *what, u64 where)
+{
+	static DEFINE_RATELIMIT_STATE(early_rs, DEFAULT_RATELIMIT_INTERVAL,
+				      DEFAULT_RATELIMIT_BURST);
+
+	if (__ratelimit(rs ? rs : &early_rs))
 		pr_err("dinofs: %s: corrupt %s at %llu; run fsck.dinofs\n",
 		       sb->s_id, what, where);
 }

@@ -23,6 +23,7 @@
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit_types.h>
 #include <linux/seq_file.h>
 #include <linux/statfs.h>
 #include <linux/types.h>
@@ -248,8 +249,14 @@ void dinofs_sb_umount_read_unlock(struct super_block *sb);
 bool dinofs_selftest_splat(void);
 void dinofs_selftest_warn(void);
 
-/* Rate-limited error reporting for corrupt metadata. */
-void dinofs_corrupt(struct super_block *sb, const char *what, u64 where);
+/*
+ * Rate-limited error reporting for corrupt metadata: rs is the mount's own
+ * limit (so one damaged filesystem cannot silence reports about another), or
+ * NULL before the mount has one, which uses a module-wide limit.
+ */
+void dinofs_ratelimit_init(struct ratelimit_state *rs);
+void dinofs_corrupt(struct super_block *sb, struct ratelimit_state *rs,
+		    const char *what, u64 where);
 
 /*
  * Implemented in Rust (rust/vfs.rs), referenced by the tables in helpers.c;

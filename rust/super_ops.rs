@@ -104,6 +104,10 @@ pub(crate) struct DinoSb {
     /// teardown of it was interrupted after its bitmap change reached the
     /// disk); reported by orphan recovery.
     pub(crate) already_free: AtomicU64,
+    /// The limit on this mount's corruption reports
+    /// ([`SuperBlock::corrupt`]).
+    #[pin]
+    pub(crate) reports: vfs::RateLimit,
     /// Set once by [`shutdown`]; every operation checks it
     /// ([`SuperBlock::live`]) and fails with `EIO`.
     shutdown: AtomicBool,
@@ -205,6 +209,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
             clusters_hint: AtomicU32::new(clusters),
             free_inodes_hint: AtomicU32::new(free_inodes),
             already_free: AtomicU64::new(0),
+            reports <- vfs::RateLimit::new(),
             shutdown: AtomicBool::new(false),
         }),
         GFP_KERNEL,

@@ -35,6 +35,35 @@ use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::types::{ARef, AlwaysRefCounted, Opaque};
 
+/// A kernel `struct ratelimit_state` with the default limit (ten events
+/// every five seconds; `__ratelimit()` logs how many it suppressed when a
+/// new interval starts).
+#[pin_data]
+pub(crate) struct RateLimit {
+    #[pin]
+    state: Opaque<bindings::ratelimit_state>,
+}
+
+impl RateLimit {
+    /// A limit with its default interval and burst.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            state <- Opaque::ffi_init(|p| {
+                // SAFETY: `p` points to the pinned, writable storage of the
+                // new value; the helper fully initialises it (memset, lock
+                // init, interval and burst).
+                unsafe { bindings::dinofs_ratelimit_init(p) }
+            }),
+        })
+    }
+
+    /// The C object, for `__ratelimit()`. It holds no resources, so
+    /// dropping the value needs no call into C.
+    fn as_ptr(&self) -> *mut bindings::ratelimit_state {
+        self.state.get()
+    }
+}
+
 /// Registration of the `dinofs` filesystem type and its inode cache.
 ///
 /// # Invariants
@@ -211,11 +240,19 @@ impl SuperBlock {
         Buffer::new(bh, block).ok_or(ENOMEM)
     }
 
-    /// Reports corrupt metadata (rate-limited) and returns the error every
-    /// caller passes up: `-EUCLEAN`.
+    /// Reports corrupt metadata and returns the error every caller passes
+    /// up: `-EUCLEAN`. Reports are rate-limited per mount (the mount's
+    /// [`RateLimit`]), so a flood about one damaged filesystem never hides
+    /// the first report about another; before `fill_super` set up the
+    /// per-mount state a module-wide limit applies.
     pub(crate) fn corrupt(&self, what: &CStr, whereabouts: u64) -> Error {
-        // SAFETY: valid superblock and NUL-terminated string.
-        unsafe { bindings::dinofs_corrupt(self.as_ptr(), what.as_char_ptr(), whereabouts) };
+        let rs = self
+            .try_info()
+            .map_or(core::ptr::null_mut(), |i| i.reports.as_ptr());
+        // SAFETY: valid superblock and NUL-terminated string; `rs` is null
+        // or the initialised limit inside the mount's state, which outlives
+        // this call (`try_info`'s guarantee).
+        unsafe { bindings::dinofs_corrupt(self.as_ptr(), rs, what.as_char_ptr(), whereabouts) };
         crate::super_ops::on_corruption(self);
         Error::from_errno(-(bindings::EUCLEAN as c_int))
     }
