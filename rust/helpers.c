@@ -764,6 +764,11 @@ void dinofs_init_delayed_work(struct delayed_work *dw, work_func_t fn)
 	INIT_DELAYED_WORK(dw, fn);
 }
 
+bool dinofs_delayed_work_armed(struct delayed_work *dw)
+{
+	return timer_pending(&dw->timer);
+}
+
 struct dinofs_gc_queue *dinofs_gc_queue_of_work(struct work_struct *work)
 {
 	return container_of(to_delayed_work(work), struct dinofs_gc_queue, work);
@@ -1071,6 +1076,8 @@ DINOFS_KNOB(fail_inactivate, DINOFS_KNOB_FAIL_INACTIVATE);
 DINOFS_KNOB(push_delay_us, DINOFS_KNOB_PUSH_DELAY_US);
 DINOFS_KNOB(fold_delay_us, DINOFS_KNOB_FOLD_DELAY_US);
 DINOFS_KNOB(iget_delay_us, DINOFS_KNOB_IGET_DELAY_US);
+DINOFS_KNOB(arm_delay_ms, DINOFS_KNOB_ARM_DELAY_MS);
+DINOFS_KNOB(take_delay_us, DINOFS_KNOB_TAKE_DELAY_US);
 
 #define DINOFS_KNOB_FILE(name) { #name, &dinofs_knob_##name##_fops }
 static const struct {
@@ -1083,6 +1090,8 @@ static const struct {
 	DINOFS_KNOB_FILE(push_delay_us),
 	DINOFS_KNOB_FILE(fold_delay_us),
 	DINOFS_KNOB_FILE(iget_delay_us),
+	DINOFS_KNOB_FILE(arm_delay_ms),
+	DINOFS_KNOB_FILE(take_delay_us),
 };
 
 /*

@@ -169,6 +169,7 @@ bool dinofs_llist_add(struct llist_node *node, struct llist_head *head);
 struct llist_node *dinofs_llist_del_all(struct llist_head *head);
 bool dinofs_llist_empty(const struct llist_head *head);
 void dinofs_init_delayed_work(struct delayed_work *dw, work_func_t fn);
+bool dinofs_delayed_work_armed(struct delayed_work *dw);
 struct dinofs_gc_queue *dinofs_gc_queue_of_work(struct work_struct *work);
 struct workqueue_struct *dinofs_alloc_gc_workqueue(const char *id);
 void dinofs_flush_workqueue(struct workqueue_struct *wq);
@@ -201,6 +202,8 @@ enum {
 	DINOFS_KNOB_PUSH_DELAY_US = 3,
 	DINOFS_KNOB_FOLD_DELAY_US = 4,
 	DINOFS_KNOB_IGET_DELAY_US = 5,
+	DINOFS_KNOB_ARM_DELAY_MS = 6,
+	DINOFS_KNOB_TAKE_DELAY_US = 7,
 };
 void dinofs_usleep(u32 us);
 void dinofs_udelay(u32 us);

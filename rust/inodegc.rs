@@ -195,6 +195,15 @@ pub(crate) struct InodeGc {
     pub(crate) push_delay_us: AtomicU32,
     pub(crate) fold_delay_us: AtomicU32,
     pub(crate) iget_delay_us: AtomicU32,
+    /// Debug knob (milliseconds, 0 = the normal one jiffy): the delay a
+    /// trickle of queued inodes arms the work with, so a test can hold a
+    /// timer armed across a CPU going offline and an unmount (item 5).
+    pub(crate) arm_delay_ms: AtomicU32,
+    /// Race widener (microseconds): the worker sleeps this long after its
+    /// gate, before it takes its list, so an inode queued meanwhile re-arms
+    /// the timer and is then taken with the list: the "timer armed, list
+    /// empty" state teardown must cancel (item 5).
+    pub(crate) take_delay_us: AtomicU32,
 }
 
 /// CPUs the per-CPU statistics cover (the test kernel has NR_CPUS=8).
@@ -207,6 +216,8 @@ const KNOB_FAIL_INACTIVATE: u32 = crate::bindings::DINOFS_KNOB_FAIL_INACTIVATE a
 const KNOB_PUSH_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_PUSH_DELAY_US as u32;
 const KNOB_FOLD_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_FOLD_DELAY_US as u32;
 const KNOB_IGET_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_IGET_DELAY_US as u32;
+const KNOB_ARM_DELAY_MS: u32 = crate::bindings::DINOFS_KNOB_ARM_DELAY_MS as u32;
+const KNOB_TAKE_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_TAKE_DELAY_US as u32;
 
 impl InodeGc {
     /// Sets up the engine of a mount: queues and workqueue. Starts enabled
@@ -238,6 +249,8 @@ impl InodeGc {
                 push_delay_us: AtomicU32::new(0),
                 fold_delay_us: AtomicU32::new(0),
                 iget_delay_us: AtomicU32::new(0),
+                arm_delay_ms: AtomicU32::new(0),
+                take_delay_us: AtomicU32::new(0),
             },
             GFP_KERNEL,
         )?;
@@ -380,7 +393,11 @@ impl InodeGc {
             trace::inodegc_queue(self.dev, ino, cpu.cpu(), items);
             self.nonempty.set(cpu.cpu());
             if self.is_enabled() {
-                let delay = if items >= QUEUE_DEPTH || low { 0 } else { 1 };
+                let delay = if items >= QUEUE_DEPTH || low {
+                    0
+                } else {
+                    self.trickle_delay()
+                };
                 if let Some(wq) = &self.wq {
                     wq.queue_on(q, delay);
                 }
@@ -699,6 +716,11 @@ impl InodeGc {
         self.queue_of(cpu).map_or(0, |q| q.items().load(Relaxed))
     }
 
+    /// Whether `cpu`'s delayed-work timer is armed.
+    pub(crate) fn armed_on(&self, cpu: u32) -> bool {
+        self.queue_of(cpu).is_some_and(|q| q.armed())
+    }
+
     /// Worker runs on `cpu` so far.
     pub(crate) fn runs_on(&self, cpu: u32) -> u64 {
         self.cpu_runs
@@ -711,6 +733,15 @@ impl InodeGc {
         self.nonempty.test(cpu)
     }
 
+    /// The delay a trickle arms the work with: one jiffy, as XFS
+    /// (`arm_delay_ms` overrides it for tests).
+    fn trickle_delay(&self) -> u64 {
+        match self.arm_delay_ms.load(Relaxed) {
+            0 => 1,
+            ms => kernel::time::msecs_to_jiffies(ms) as u64,
+        }
+    }
+
     /// Reads debug knob `knob` (debugfs).
     pub(crate) fn knob(&self, knob: u32) -> u64 {
         match knob {
@@ -720,6 +751,8 @@ impl InodeGc {
             KNOB_PUSH_DELAY_US => self.push_delay_us.load(Relaxed) as u64,
             KNOB_FOLD_DELAY_US => self.fold_delay_us.load(Relaxed) as u64,
             KNOB_IGET_DELAY_US => self.iget_delay_us.load(Relaxed) as u64,
+            KNOB_ARM_DELAY_MS => self.arm_delay_ms.load(Relaxed) as u64,
+            KNOB_TAKE_DELAY_US => self.take_delay_us.load(Relaxed) as u64,
             _ => 0,
         }
     }
@@ -735,6 +768,8 @@ impl InodeGc {
             // Spun with preemption disabled: keep it short.
             KNOB_FOLD_DELAY_US if v32 <= 10_000 => self.fold_delay_us.store(v32, Relaxed),
             KNOB_IGET_DELAY_US if v32 <= 1_000_000 => self.iget_delay_us.store(v32, Relaxed),
+            KNOB_ARM_DELAY_MS if v32 <= 60_000 => self.arm_delay_ms.store(v32, Relaxed),
+            KNOB_TAKE_DELAY_US if v32 <= 10_000_000 => self.take_delay_us.store(v32, Relaxed),
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -857,6 +892,11 @@ impl GcOwner for InodeGc {
         self.stats.worker_runs.fetch_add(1, Relaxed);
         if let Some(r) = self.cpu_runs.get(q.cpu() as usize) {
             r.fetch_add(1, Relaxed);
+        }
+        let d = self.take_delay_us.load(Relaxed);
+        if d > 0 {
+            // Race widener: an inode queued now re-arms the timer.
+            prims::usleep(d);
         }
         self.nonempty.clear(q.cpu());
         q.shrinker_hits().store(0, Relaxed);
@@ -1013,11 +1053,12 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         total += gc.queued_on(cpu) as u64;
         let _ = writeln!(
             w,
-            "cpu{} queued {} runs {} nonempty {}",
+            "cpu{} queued {} runs {} nonempty {} armed {}",
             cpu,
             gc.queued_on(cpu),
             gc.runs_on(cpu),
-            gc.marked_nonempty(cpu) as u32
+            gc.marked_nonempty(cpu) as u32,
+            gc.armed_on(cpu) as u32
         );
     }
     let _ = writeln!(w, "queued_now {}", total);

@@ -231,6 +231,14 @@ impl GcQueue {
         unsafe { bindings::dinofs_llist_add(node, &raw mut (*self.ptr()).list) };
     }
 
+    /// Whether the queue's delayed-work timer is armed (statistics and
+    /// tests; racy by nature).
+    pub(crate) fn armed(&self) -> bool {
+        // SAFETY: live, initialised delayed work; timer_pending is a racy
+        // but atomic read of the timer's list linkage.
+        unsafe { bindings::dinofs_delayed_work_armed(self.work()) }
+    }
+
     /// Whether the list is empty.
     pub(crate) fn is_empty(&self) -> bool {
         // SAFETY: a racy but atomic read of the list head.

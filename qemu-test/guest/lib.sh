@@ -61,7 +61,7 @@ klog() { dmesg; }
 gc_stat() {
 	local dev
 	dev=$(basename "$(findmnt -n -o SOURCE "$1")")
-	# "name value" lines, and "cpuN queued Q runs R nonempty B" lines.
+	# "name value" lines, and "cpuN queued Q runs R nonempty B armed A" lines.
 	awk -v k="$2" 'BEGIN { n = split(k, w, " ") }
 		n == 1 && $1 == w[1] { print $2; exit }
 		n == 2 && $1 == w[1] { for (i = 2; i < NF; i++) if ($i == w[2]) { print $(i + 1); exit } }' \
