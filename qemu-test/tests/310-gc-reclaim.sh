@@ -3,11 +3,15 @@
 # tier: check
 # timeout: 600
 #
-# Reclaim and the inodegc shrinker: with a slow worker (200 ms per inode)
-# keeping the queue long during an rm -rf, slab reclaim (drop_caches)
-# finds queued inodes through the shrinker's count, its scan kicks the
-# workers and marks the queues, and the producer then throttles: shrinker
-# scans > 0 and throttles > 0; no OOM, nothing lost, space back.
+# Reclaim and the inodegc shrinker: with the worker held for 4 s before it
+# takes its list (take_delay_us), the queue stays long during an rm -rf;
+# slab reclaim (drop_caches) finds the queued inodes through the shrinker's
+# count, its scan kicks the workers and marks the queues, and the producer
+# then throttles: shrinker scans > 0 and throttles > 0; no OOM, nothing
+# lost, space back. (A slow worker, 200 ms per inode, did this until CI on
+# a loaded host caught the worker taking the whole pile into its next batch
+# just before drop_caches: the count, which covers queued inodes only, was
+# then 0 and reclaim never scanned.)
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 fresh_fs 65536
@@ -15,9 +19,9 @@ free0=$(stat -f -c %f /mnt/d)
 dinofs-workload create /mnt/d/r 150 8192 >/dev/null
 echo x >/mnt/d/extra
 sync
-# 200 ms per inode: the worker's first batch takes seconds while the rest
-# of the rm piles up on the list (below the 256 backlog, so no throttle yet).
-gc_knob /mnt/d slow_worker_us 200000
+# The worker's first run waits 4 s before it takes its list: the rm piles
+# up on the list meanwhile (below the 256 backlog, so no throttle yet).
+gc_knob /mnt/d take_delay_us 4000000
 taskset -c 1 rm -rf /mnt/d/r &
 pid=$!
 for _ in $(seq 100); do
@@ -30,12 +34,12 @@ th0=$(gc_stat /mnt/d throttles)
 echo 2 >/proc/sys/vm/drop_caches
 scans=$(gc_stat /mnt/d shrinker_scans)
 # The next producer on the hit CPU throttles (it waits for CPU 1's work).
-# It must come before CPU 1's worker starts its next batch, which resets
-# the hits: the current slow batch takes seconds.
+# It must come before CPU 1's worker takes its list, which resets the hits:
+# the worker is still in its 4 s wait.
 taskset -c 1 rm /mnt/d/extra
 log "$waiting inodes waiting; after drop_caches: shrinker counts $(gc_stat /mnt/d shrinker_counts) scans $scans"
+gc_knob /mnt/d take_delay_us 0
 wait $pid
-gc_knob /mnt/d slow_worker_us 0
 sync
 gc_stats /mnt/d
 [ "$scans" -gt 0 ] || fail "the shrinker never scanned"
