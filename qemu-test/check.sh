@@ -94,10 +94,24 @@ if [ "$mode" = check ] || [ "$mode" = soak ] && [ ${#tests[@]} = 0 ]; then
 	fi
 fi
 
+# The cache shared by concurrent runs (two checkouts): three kernel.sh and two
+# tools.sh at once agree on one build and build at most one kernel.
+if [ "$mode" = check ] && [ ${#tests[@]} = 0 ]; then
+	phase "host: concurrent use of the cache (qemu-test/host/cache-concurrency.sh)"
+	if "$DINOFS_TOP/qemu-test/host/cache-concurrency.sh" >"$results/cache-concurrency.log" 2>&1; then
+		echo "PASS host/cache-concurrency" >>"$results/host-results"
+		host_passed=$((host_passed + 1))
+	else
+		echo "FAIL host/cache-concurrency" >>"$results/host-results"
+		host_failed=$((host_failed + 1))
+		grep FAIL "$results/cache-concurrency.log" >&2
+	fi
+fi
+
 # 2. Kernel (cached), module, tools.
 "$DINOFS_TOP/qemu-test/lib/deps.sh" || die "toolchain bootstrap failed"
 kdir=$("$DINOFS_TOP/qemu-test/lib/module.sh") || die "module build failed"
-"$DINOFS_TOP/qemu-test/lib/tools.sh" >/dev/null || die "tools build failed"
+tools_bin=$("$DINOFS_TOP/qemu-test/lib/tools.sh") || die "tools build failed"
 
 # 3. One VM boot.
 case $mode in
@@ -110,7 +124,7 @@ esac
 	printf 'DINOFS_MODE=%q\n' "$mode"
 	printf 'DINOFS_TOP=%q\n' "$DINOFS_TOP"
 	printf 'DINOFS_KDIR=%q\n' "$kdir"
-	printf 'DINOFS_TOOLS_BIN=%q\n' "$DINOFS_TOOLS_BIN"
+	printf 'DINOFS_TOOLS_BIN=%q\n' "$tools_bin"
 	printf 'DINOFS_TESTS=%q\n' "${tests[*]:-}"
 	printf 'DINOFS_BREAK=%q\n' "${DINOFS_BREAK:-}"
 	if [ "$mode" = xfstests ]; then

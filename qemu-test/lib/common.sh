@@ -44,7 +44,8 @@ BINDGEN=${DINOFS_BINDGEN:-$DINOFS_CACHE/bindgen-$BINDGEN_VERSION/bin/bindgen}
 LLVM=${DINOFS_LLVM:--$LLVM_VERSION}
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-$LLVM_VERSION/lib}
 
-# Userspace tools (mkfs.dinofs, fsck.dinofs, workload helpers) build here.
+# Userspace tools (mkfs.dinofs, fsck.dinofs, workload helpers) build here;
+# tools.sh publishes each build under $DINOFS_TOOLS_BIN/<hash>/.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$DINOFS_CACHE/target}
 DINOFS_TOOLS_BIN=$DINOFS_CACHE/bin
 
@@ -68,6 +69,23 @@ phase() {
 die() {
 	printf 'dinofs: error: %s\n' "$*" >&2
 	exit 1
+}
+
+# dinofs_lock NAME: take the cache lock NAME ($DINOFS_CACHE/locks/NAME.lock,
+# flock) and hold it until this process (and every child that inherited the
+# descriptor) exits. Two make invocations may share the cache (two checkouts);
+# what they would both write — the kernel source tree, the configuration
+# staging directory and a kernel build, the toolchain, the tools' target
+# directory — is written by one at a time, and the other waits, then finds
+# the work done. Lock order: deps, kernel-src, kernel-FLAVOR, tools.
+dinofs_lock() {
+	local fd
+	mkdir -p "$DINOFS_CACHE/locks"
+	exec {fd}>>"$DINOFS_CACHE/locks/$1.lock"
+	if ! flock -n "$fd"; then
+		phase "waiting for the cache lock '$1' (another dinofs build holds it)"
+		flock "$fd"
+	fi
 }
 
 # The kernel flavour: "debug" (default) or "kasan" (debug + KASAN).

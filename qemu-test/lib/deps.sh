@@ -6,6 +6,8 @@
 # Each step is skipped when already satisfied, so this is cheap to re-run.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+# apt/dpkg and cargo install must not run twice at once.
+dinofs_lock deps
 
 missing=()
 for spec in "${DINOFS_APT_PACKAGES[@]}"; do

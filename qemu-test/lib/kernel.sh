@@ -21,13 +21,17 @@ unset MAKEFLAGS MFLAGS MAKELEVEL
 "$DINOFS_TOP/qemu-test/lib/deps.sh"
 
 if [ ! -e "$KERNEL_SRC/.dinofs-extracted" ]; then
-	phase "extracting $KERNEL_TARBALL into $KERNEL_SRC"
-	rm -rf "$KERNEL_SRC" "$KERNEL_SRC.tmp"
-	mkdir -p "$KERNEL_SRC.tmp"
-	tar -C "$KERNEL_SRC.tmp" -xf "$KERNEL_TARBALL"
-	mv "$KERNEL_SRC.tmp"/linux-source-* "$KERNEL_SRC"
-	rmdir "$KERNEL_SRC.tmp"
-	touch "$KERNEL_SRC/.dinofs-extracted"
+	# Look again under the lock: another run may have just extracted it.
+	dinofs_lock kernel-src
+	if [ ! -e "$KERNEL_SRC/.dinofs-extracted" ]; then
+		phase "extracting $KERNEL_TARBALL into $KERNEL_SRC"
+		rm -rf "$KERNEL_SRC" "$KERNEL_SRC.tmp"
+		mkdir -p "$KERNEL_SRC.tmp"
+		tar -C "$KERNEL_SRC.tmp" -xf "$KERNEL_TARBALL"
+		mv "$KERNEL_SRC.tmp"/linux-source-* "$KERNEL_SRC"
+		rmdir "$KERNEL_SRC.tmp"
+		touch "$KERNEL_SRC/.dinofs-extracted"
+	fi
 fi
 
 mapfile -t KARGS < <(kmake_args)
@@ -37,6 +41,10 @@ debug) ;;
 kasan) fragments+=("$DINOFS_TOP/qemu-test/config/kasan.config") ;;
 *) die "unknown DINOFS_KERNEL_FLAVOR '$DINOFS_KERNEL_FLAVOR' (debug or kasan)" ;;
 esac
+
+# Steps 1-4 (the flavour's staging directory, its key and its build) are one
+# critical section: a second run waits here, then finds the build done.
+dinofs_lock "kernel-$DINOFS_KERNEL_FLAVOR"
 
 # 1. Merge the configuration in a staging directory.
 stage=$DINOFS_CACHE/kconfig/$DINOFS_KERNEL_FLAVOR

@@ -1,18 +1,39 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the userspace tools (release) and link them under their real names
-# into $DINOFS_CACHE/bin: mkfs.dinofs, fsck.dinofs, dinofs-workload. Cargo
+# Build the userspace tools (release) and print a directory holding them
+# under their real names: mkfs.dinofs, fsck.dinofs, dinofs-workload. Cargo
 # cannot name a binary with a dot, so the crate builds mkfs_dinofs and
-# fsck_dinofs. Prints the bin directory.
+# fsck_dinofs.
+#
+# The cargo target directory is shared by every checkout using the cache, so
+# the build and the copy out of it happen under the "tools" cache lock, and
+# the copy goes to $DINOFS_CACHE/bin/<hash of the binaries>/: a run keeps
+# using exactly the tools it built even while another checkout builds
+# different ones. $DINOFS_CACHE/bin/{mkfs.dinofs,...} point to the latest
+# build, for use from a shell. Directories unused for 14 days are removed.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+dinofs_lock tools
 phase "tools: cargo build --release (tools/)"
 cargo build -q --release --manifest-path "$DINOFS_TOP/tools/Cargo.toml" >&2 ||
 	die "tools build failed"
-mkdir -p "$DINOFS_TOOLS_BIN"
-ln -sfn "$CARGO_TARGET_DIR/release/mkfs_dinofs" "$DINOFS_TOOLS_BIN/mkfs.dinofs"
-ln -sfn "$CARGO_TARGET_DIR/release/fsck_dinofs" "$DINOFS_TOOLS_BIN/fsck.dinofs"
-ln -sfn "$CARGO_TARGET_DIR/release/dinofs-workload" "$DINOFS_TOOLS_BIN/dinofs-workload"
-echo "$DINOFS_TOOLS_BIN"
+rel=$CARGO_TARGET_DIR/release
+key=$(cat "$rel/mkfs_dinofs" "$rel/fsck_dinofs" "$rel/dinofs-workload" | sha256sum | cut -c1-16)
+dir=$DINOFS_TOOLS_BIN/$key
+if [ ! -d "$dir" ]; then
+	rm -rf "$dir.tmp"
+	mkdir -p "$dir.tmp"
+	cp "$rel/mkfs_dinofs" "$dir.tmp/mkfs.dinofs"
+	cp "$rel/fsck_dinofs" "$dir.tmp/fsck.dinofs"
+	cp "$rel/dinofs-workload" "$dir.tmp/dinofs-workload"
+	mv -T "$dir.tmp" "$dir"
+fi
+touch "$dir"
+for t in mkfs.dinofs fsck.dinofs dinofs-workload; do
+	ln -sfn "$key/$t" "$DINOFS_TOOLS_BIN/.$t.new"
+	mv -T "$DINOFS_TOOLS_BIN/.$t.new" "$DINOFS_TOOLS_BIN/$t"
+done
+find "$DINOFS_TOOLS_BIN" -mindepth 1 -maxdepth 1 -type d -mtime +14 -exec rm -rf {} + 2>/dev/null || true
+echo "$dir"
