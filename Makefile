@@ -13,6 +13,8 @@
 #                        run fstests against dinofs in the test VM
 #   make deps            install the pinned toolchain only
 #   make kernel          build (or reuse) the cached test kernel only
+#   make fmt             format the module (kernel rustfmt style) and the tools
+#   make lint            formatting check, CLIPPY=1 module build, clippy on tools
 #   make rust-analyzer   write rust-project.json for editors
 #   make clean           remove build outputs from the tree
 #
@@ -35,7 +37,7 @@ ifeq ($(origin DINOFS_CACHE),command line)
 export DINOFS_CACHE
 endif
 
-.PHONY: all modules tools deps kernel check soak demo shell xfstests rust-analyzer clean help
+.PHONY: all modules tools deps kernel check soak demo shell xfstests fmt lint rust-analyzer clean help
 
 all: modules tools
 
@@ -67,6 +69,12 @@ shell:
 xfstests:
 	@XFSTESTS_DIR="$(XFSTESTS_DIR)" XFSTESTS_TESTS="$(TESTS)" \
 	 $(TOP)/qemu-test/check.sh --mode xfstests
+
+fmt:
+	@$(TOP)/qemu-test/lib/lint.sh fmt
+
+lint:
+	@$(TOP)/qemu-test/lib/lint.sh lint
 
 # The kernel's own "rust-analyzer" target descends into "rust/" relative to
 # an external module, which is dinofs's source directory; call its generator

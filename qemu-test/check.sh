@@ -113,6 +113,19 @@ fi
 kdir=$("$DINOFS_TOP/qemu-test/lib/module.sh") || die "module build failed"
 tools_bin=$("$DINOFS_TOP/qemu-test/lib/tools.sh") || die "tools build failed"
 
+# Formatting is part of the suite: a diff fails the run (make fmt fixes it).
+if [ "$mode" = check ] && [ ${#tests[@]} = 0 ]; then
+	phase "host: formatting (qemu-test/lib/lint.sh fmt-check)"
+	if "$DINOFS_TOP/qemu-test/lib/lint.sh" fmt-check >"$results/fmt-check.log" 2>&1; then
+		echo "PASS host/fmt-check" >>"$results/host-results"
+		host_passed=$((host_passed + 1))
+	else
+		echo "FAIL host/fmt-check" >>"$results/host-results"
+		host_failed=$((host_failed + 1))
+		cat "$results/fmt-check.log" >&2
+	fi
+fi
+
 # 3. One VM boot.
 case $mode in
 check) timeout=${DINOFS_VM_TIMEOUT:-2700} ;;

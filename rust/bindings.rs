@@ -7,8 +7,8 @@
 //! type it names resolves through the glob import of `kernel::bindings`, so a
 //! `super_block` here is the same type the kernel crate uses.
 //!
-//! Only the wrapper modules (`vfs`, and later the primitive wrappers of the
-//! inactivation engine) may use this module; filesystem logic stays safe Rust.
+//! Only the wrapper modules (`vfs` and `prims`) call into this module with
+//! `unsafe`; filesystem logic stays safe Rust (it reads a few constants).
 
 #![allow(
     dead_code,
@@ -19,7 +19,8 @@
     non_upper_case_globals,
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
-    clippy::all
+    clippy::all,
+    clippy::undocumented_unsafe_blocks
 )]
 
 pub(crate) use kernel::bindings::*;

@@ -120,6 +120,7 @@ pub type Crc32cFn = fn(u32, &[u8]) -> u32;
 ///
 /// [`BadMagic`]: FormatError::BadMagic
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // "Bad..." reads as what is wrong.
 pub enum FormatError {
     /// The magic number is wrong: this is not a dinofs filesystem.
     BadMagic,

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dinofs C helpers: thin shims over inline/macro kernel APIs, the static
- * operation tables and file_system_type, the inode slab cache, and module
- * parameters. See helpers.h. No filesystem logic lives here: every
- * dinofs-specific callback is a dinofs_rs_*() function in Rust.
+ * operation tables and file_system_type, the inode slab cache, module
+ * parameters and debugfs knob files. See helpers.h. Filesystem callbacks
+ * are dinofs_rs_*() functions in Rust. Two pieces of engine logic are still
+ * here: the gc index (a hash of dead inodes and the claim state machine,
+ * dinofs_gc_index_*) and the shrinker's construction (dinofs_gc_shrinker_new);
+ * both belong in Rust.
  */
 #include <linux/blkdev.h>
 #include <linux/bug.h>
@@ -914,10 +917,12 @@ void dinofs_gc_shrinker_free(struct shrinker *s)
 /*
  * The gc index: every inode from the moment evict_inode decides it needs
  * inactivation (before it leaves the inode hash) until its inactivation is
- * over. iget consults it first: a waiting inode is cancelled (the disk is
- * consistent, the new in-memory inode takes over), one being inactivated is
- * waited for. gc_state only changes under the index lock, so a claim and a
- * worker starting on the same inode cannot both win.
+ * over. iget consults it once iget_locked returned a new inode (so an
+ * eviction that raced the lookup is already entered): a waiting inode is
+ * cancelled (the disk is consistent, the new in-memory inode takes over),
+ * one being inactivated is waited for. gc_state only changes under the
+ * index lock, so a claim and a worker starting on the same inode cannot
+ * both win.
  */
 struct dinofs_gc_index *dinofs_gc_index_new(void)
 {

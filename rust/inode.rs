@@ -597,19 +597,16 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     let sb = inode.sb();
     let ino = inode.ino();
     let mut map = inode.lock_map();
-    let r = free_blocks_from_mode(inode, &mut map, 0, false, FreeMode::Teardown);
-    if r.is_err() {
-        // Keep the inode on the orphan list, its map describing what it
-        // still owns (the engine writes it): the next mount's recovery
-        // finishes the teardown.
-        return r;
-    }
+    // On an error keep the inode on the orphan list, its map describing
+    // what it still owns (the engine writes it): the next mount's recovery
+    // finishes the teardown.
+    free_blocks_from_mode(inode, &mut map, 0, false, FreeMode::Teardown)?;
     let mut st = sb.info().alloc.lock();
     let r2 = alloc::orphan_remove(sb, &mut st, ino);
     let r3 = alloc::free_inode(sb, &mut st, ino);
     drop(st);
     drop(map);
-    r.and(r2).and(r3)
+    r2.and(r3)
 }
 
 /// Trims the speculative preallocation past EOF of a linked inode the VFS

@@ -14,7 +14,8 @@
 //!
 //! # The inode state machine
 //!
-//! A dead inode moves through three states, recorded in `gc_state`:
+//! A dead inode moves through these states (the first three recorded in
+//! `gc_state`):
 //!
 //! - `NEED_INACTIVE`: entered in the index at `evict_inode`, then queued at
 //!   `destroy_inode`, waiting. An unlinked inode's number is still
@@ -210,14 +211,14 @@ pub(crate) struct InodeGc {
 pub(crate) const MAX_CPUS: usize = 64;
 
 /// Debug knobs, by number (debugfs files, `helpers.h`).
-const KNOB_FAIL_NEXT_FREEZE: u32 = crate::bindings::DINOFS_KNOB_FAIL_NEXT_FREEZE as u32;
-const KNOB_SLOW_WORKER_US: u32 = crate::bindings::DINOFS_KNOB_SLOW_WORKER_US as u32;
-const KNOB_FAIL_INACTIVATE: u32 = crate::bindings::DINOFS_KNOB_FAIL_INACTIVATE as u32;
-const KNOB_PUSH_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_PUSH_DELAY_US as u32;
-const KNOB_FOLD_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_FOLD_DELAY_US as u32;
-const KNOB_IGET_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_IGET_DELAY_US as u32;
-const KNOB_ARM_DELAY_MS: u32 = crate::bindings::DINOFS_KNOB_ARM_DELAY_MS as u32;
-const KNOB_TAKE_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_TAKE_DELAY_US as u32;
+const KNOB_FAIL_NEXT_FREEZE: u32 = crate::bindings::DINOFS_KNOB_FAIL_NEXT_FREEZE;
+const KNOB_SLOW_WORKER_US: u32 = crate::bindings::DINOFS_KNOB_SLOW_WORKER_US;
+const KNOB_FAIL_INACTIVATE: u32 = crate::bindings::DINOFS_KNOB_FAIL_INACTIVATE;
+const KNOB_PUSH_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_PUSH_DELAY_US;
+const KNOB_FOLD_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_FOLD_DELAY_US;
+const KNOB_IGET_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_IGET_DELAY_US;
+const KNOB_ARM_DELAY_MS: u32 = crate::bindings::DINOFS_KNOB_ARM_DELAY_MS;
+const KNOB_TAKE_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_TAKE_DELAY_US;
 
 impl InodeGc {
     /// Sets up the engine of a mount: queues and workqueue. Starts enabled

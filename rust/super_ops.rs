@@ -432,7 +432,7 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
                 return Err(e);
             }
             let r =
-                write_super(sb, info, format::STATE_CLEAN, true).and_then(|_| sb.sync_blockdev());
+                write_super(sb, info, format::STATE_CLEAN, true).and_then(|()| sb.sync_blockdev());
             if let Err(e) = r {
                 // Block 0's buffer says clean; the filesystem stays
                 // read-write, so put the dirty state back before anything
@@ -495,7 +495,7 @@ pub(crate) fn put_super(sb: &SuperBlock) {
             failed
         );
     }
-    let r = write_super(sb, info, format::STATE_CLEAN, true).and_then(|_| sb.sync_blockdev());
+    let r = write_super(sb, info, format::STATE_CLEAN, true).and_then(|()| sb.sync_blockdev());
     if let Err(e) = r {
         pr_err!(
             "{}: writing the superblock at unmount failed: {:?}\n",

@@ -268,7 +268,7 @@ impl SuperBlock {
         let inode = unsafe { ARef::from_raw(ptr.cast::<Inode>()) };
         // SAFETY: `i_state` is read under no lock here, as the C callers of
         // iget_locked do: I_NEW is set by iget_locked for us alone.
-        let new = unsafe { (*ptr.as_ptr()).i_state } & bindings::I_NEW as u32 != 0;
+        let new = unsafe { (*ptr.as_ptr()).i_state } & bindings::I_NEW != 0;
         Ok(if new {
             Iget::New(NewInode::new(inode))
         } else {
@@ -1091,13 +1091,22 @@ impl FsContext {
         // that lives until `free`.
         unsafe { &*bindings::dinofs_fc_private(self.as_ptr()).cast() }
     }
+}
 
-    fn options_mut(&self) -> &mut crate::super_ops::MountOptions {
-        // SAFETY: as above; mount-API callbacks for one context are
-        // serialised by the VFS, and no other reference is live while a
-        // parse callback runs.
-        unsafe { &mut *bindings::dinofs_fc_private(self.as_ptr()).cast() }
-    }
+/// The options of context `fc`, for the parse callback to change.
+///
+/// # Safety
+///
+/// `fc` is the live context of the current callback, and no other reference
+/// to its options is live while the returned one is: the caller is the
+/// `parse_param` callback, which the VFS serialises with every other
+/// callback of this context.
+unsafe fn fc_options_mut<'a>(
+    fc: *mut bindings::fs_context,
+) -> &'a mut crate::super_ops::MountOptions {
+    // SAFETY: `fs_private` is the leaked box of `init_fs_context`, live
+    // until `free`; exclusivity is the caller's promise.
+    unsafe { &mut *bindings::dinofs_fc_private(fc).cast() }
 }
 
 #[no_mangle]
@@ -1135,10 +1144,11 @@ extern "C" fn dinofs_rs_parse_param(
     if opt < 0 {
         return opt;
     }
-    // SAFETY: the live context of this callback.
-    let fc = unsafe { FsContext::from_raw(fc) };
+    // SAFETY: the live context of this callback, the parse callback:
+    // nothing else holds its options.
+    let opts = unsafe { fc_options_mut(fc) };
     from_result(|| {
-        crate::super_ops::parse_option(fc.options_mut(), opt as u32, value)?;
+        crate::super_ops::parse_option(opts, opt as u32, value)?;
         Ok(0)
     })
 }

@@ -25,6 +25,8 @@ BINDGEN_VERSION=0.69.5
 DINOFS_APT_PACKAGES=(
 	"rustc-web=$RUST_PKG_VERSION" "rust-web-src=$RUST_PKG_VERSION"
 	"libstd-rust-web-dev=$RUST_PKG_VERSION" "libstd-rust-web-1.85=$RUST_PKG_VERSION"
+	# rustfmt and clippy of the kernel's own toolchain (make fmt, make lint):
+	"rustfmt-web=$RUST_PKG_VERSION" "rust-web-clippy=$RUST_PKG_VERSION"
 	"clang-$LLVM_VERSION" "lld-$LLVM_VERSION" "llvm-$LLVM_VERSION" "libclang-$LLVM_VERSION-dev"
 	"$KERNEL_SRC_PKG=$KERNEL_SRC_PKG_VERSION"
 	qemu-system-x86 build-essential flex bison bc libelf-dev libssl-dev
