@@ -438,6 +438,16 @@ u64 dinofs_sb_dev_blocks(struct super_block *sb)
 	return bdev_nr_bytes(sb->s_bdev) >> 12;
 }
 
+u32 dinofs_sb_meta_err_sample(struct super_block *sb)
+{
+	return READ_ONCE(sb->s_bdev->bd_mapping->wb_err);
+}
+
+int dinofs_sb_meta_err_check(struct super_block *sb, u32 since)
+{
+	return errseq_check(&sb->s_bdev->bd_mapping->wb_err, since);
+}
+
 void dinofs_seq_puts(struct seq_file *m, const char *s)
 {
 	seq_puts(m, s);

@@ -144,6 +144,13 @@ void *dinofs_fc_private(struct fs_context *fc);
 void dinofs_sb_setup(struct super_block *sb, u64 maxbytes);
 bool dinofs_sb_rdonly(struct super_block *sb);
 u64 dinofs_sb_dev_blocks(struct super_block *sb);
+/*
+ * Metadata write errors: the block device's errseq (bd_mapping->wb_err),
+ * where the buffer layer records every failed metadata write. The sample is
+ * the raw value, so an error from before the mount is not reported to it.
+ */
+u32 dinofs_sb_meta_err_sample(struct super_block *sb);
+int dinofs_sb_meta_err_check(struct super_block *sb, u32 since);
 void dinofs_seq_puts(struct seq_file *m, const char *s);
 
 /* Opening O_TMPFILE files; truncating through the page cache. */

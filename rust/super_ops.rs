@@ -104,6 +104,9 @@ pub(crate) struct DinoSb {
     /// teardown of it was interrupted after its bitmap change reached the
     /// disk); reported by orphan recovery.
     pub(crate) already_free: AtomicU64,
+    /// The block device's metadata write-error mark: taken at mount,
+    /// advanced past a failed write of block 0 ([`check_meta_writes`]).
+    pub(crate) meta_err_mark: AtomicU32,
     /// The limit on this mount's corruption reports
     /// ([`SuperBlock::corrupt`]).
     #[pin]
@@ -129,6 +132,8 @@ impl DinoSb {
 
 /// Reads and validates the superblock and sets up the per-mount state.
 pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<DinoSb>>> {
+    // First: a metadata write that fails from here on is this mount's.
+    let meta_err_mark = sb.meta_err_mark();
     let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
     let disk = buf.read(|b| Superblock::decode(b, vfs::crc32c));
     let disk = match disk {
@@ -209,6 +214,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
             clusters_hint: AtomicU32::new(clusters),
             free_inodes_hint: AtomicU32::new(free_inodes),
             already_free: AtomicU64::new(0),
+            meta_err_mark: AtomicU32::new(meta_err_mark),
             reports <- vfs::RateLimit::new(),
             shutdown: AtomicBool::new(false),
         }),
@@ -284,7 +290,17 @@ fn write_super(sb: &SuperBlock, info: &DinoSb, state: u32, wait: bool) -> Result
     let buf = store_super(sb, info, &st, state)?;
     drop(st);
     if wait {
-        buf.sync()?;
+        // Any other metadata write that failed first shuts down.
+        check_meta_writes(sb, info)?;
+        if let Err(e) = buf.sync() {
+            // Block 0 is encoded whole from memory every time it is
+            // written, so its own failed write loses nothing: it fails
+            // the caller (sync, freeze, remount) and is not counted as a
+            // lost write. (A background write of another block failing
+            // in the same instant would be forgiven with it.)
+            info.meta_err_mark.store(sb.meta_err_mark(), SeqCst);
+            return Err(e);
+        }
     }
     Ok(())
 }
@@ -343,8 +359,10 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     sb.live()?;
     let info = sb.info();
     if !wait {
+        // Block 0 is written in the waiting pass only, synchronously (see
+        // `write_super`).
         info.gc.push();
-        return write_super(sb, info, format::STATE_DIRTY, false);
+        return Ok(());
     }
     let mut r = info.gc.flush();
     if sb.freezing_pagefault() {
@@ -353,8 +371,43 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
         let stopped = info.gc.stop();
         r = r.and(stopped);
     }
-    write_super(sb, info, format::STATE_DIRTY, true)?;
-    r
+    let w = write_super(sb, info, format::STATE_DIRTY, true);
+    // This sync's metadata, written now rather than by the VFS after us, so
+    // that a write that failed is seen here.
+    let s = sb.sync_blockdev();
+    let c = check_meta_writes(sb, info);
+    r.and(w).and(s).and(c)
+}
+
+/// Shuts the filesystem down if a metadata write failed since the mount.
+///
+/// The buffer layer records a failed write in the block device's `errseq`
+/// and drops the buffer from the cache (not uptodate, not dirty): what the
+/// filesystem changed in it — a freed block, a cleared pointer, an orphan
+/// taken off the list — is not on the disk, nothing will write it again,
+/// and the next read brings back the old contents. XFS retries such a
+/// write from its own buffer cache and shuts down when it gives up; the
+/// kernel's buffer cache keeps nothing to retry, so dinofs shuts down at
+/// the first one it sees, whatever `errors=` says: nothing more is written
+/// (block 0 included, which would record memory's view of the orphan list
+/// and counters), the image stays dirty, and the next mount recounts free
+/// space and recovers the orphan list as it is on disk. Checked by every
+/// `sync_fs`, a remount read-only, the unmount, and before each
+/// synchronous write of block 0 (a failed write of block 0 itself loses
+/// nothing; see [`write_super`]).
+fn check_meta_writes(sb: &SuperBlock, info: &DinoSb) -> Result {
+    let Err(e) = sb.meta_write_error_since(info.meta_err_mark.load(SeqCst)) else {
+        return Ok(());
+    };
+    if !info.shutdown.swap(true, SeqCst) {
+        info.gc.shut_down_nowait();
+        pr_crit!(
+            "{}: metadata write error ({:?}): what it carried is lost; filesystem shut down, further I/O fails with EIO; unmount, the next mount recovers (fsck.dinofs -n recommended)\n",
+            sb.id(),
+            e
+        );
+    }
+    Err(EIO)
 }
 
 /// `->freeze_super`: the VFS's `freeze_super()`, and on failure gc is
@@ -431,6 +484,12 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
                 fc.error(c_str!("inactivation failed; still read-write"));
                 return Err(e);
             }
+            // Never mark an image clean over lost writes.
+            let _ = sb.sync_blockdev();
+            if let Err(e) = check_meta_writes(sb, info) {
+                fc.error(c_str!("metadata write error; the filesystem is shut down"));
+                return Err(e);
+            }
             let r =
                 write_super(sb, info, format::STATE_CLEAN, true).and_then(|()| sb.sync_blockdev());
             if let Err(e) = r {
@@ -494,6 +553,12 @@ pub(crate) fn put_super(sb: &SuperBlock) {
             sb.id(),
             failed
         );
+    }
+    // Everything dirty first: a metadata write that failed, now or since
+    // the mount, shuts down and leaves the image dirty.
+    let _ = sb.sync_blockdev();
+    if check_meta_writes(sb, info).is_err() {
+        return;
     }
     let r = write_super(sb, info, format::STATE_CLEAN, true).and_then(|()| sb.sync_blockdev());
     if let Err(e) = r {

@@ -328,6 +328,20 @@ impl SuperBlock {
         // SAFETY: the superblock is live and mounted on a block device.
         to_result(unsafe { bindings::sync_blockdev((*self.as_ptr()).s_bdev) })
     }
+
+    /// A mark of the metadata write errors so far (the block device's
+    /// `errseq`), for [`Self::meta_write_error_since`].
+    pub(crate) fn meta_err_mark(&self) -> u32 {
+        // SAFETY: the superblock is live and mounted on a block device.
+        unsafe { bindings::dinofs_sb_meta_err_sample(self.as_ptr()) }
+    }
+
+    /// `Err` with the error if a write of the block device's page cache
+    /// (every metadata buffer) failed since `mark` was taken.
+    pub(crate) fn meta_write_error_since(&self, mark: u32) -> Result {
+        // SAFETY: the superblock is live and mounted on a block device.
+        to_result(unsafe { bindings::dinofs_sb_meta_err_check(self.as_ptr(), mark) })
+    }
 }
 
 /// The result of [`SuperBlock::iget_locked`].
