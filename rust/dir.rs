@@ -440,11 +440,25 @@ pub(crate) fn unlink(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
     drop_link(inode)
 }
 
+/// A directory that holds a subdirectory has at least three links (".",
+/// its entry in its parent, the subdirectory's ".."). Fewer is corruption:
+/// taking one away would leave it with one or none, and the VFS warns when
+/// a link is added to an inode that has none.
+fn check_parent_links(dir: &Inode) -> Result {
+    if dir.nlink() < 3 {
+        return Err(dir
+            .sb()
+            .corrupt(c_str!("directory link count"), dir.ino() as u64));
+    }
+    Ok(())
+}
+
 /// `rmdir`: only empty directories.
 pub(crate) fn rmdir(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
     if !is_empty(inode)? {
         return Err(enotempty());
     }
+    check_parent_links(dir)?;
     unlink(dir, name, inode)?;
     dir.drop_nlink();
     dir.mark_dirty();
@@ -464,10 +478,16 @@ pub(crate) fn rename(
     let is_dir = inode.mode() & format::S_IFMT == format::S_IFDIR;
     let ftype = format::ftype_of_mode(inode.mode());
     let old_pos = find_entry(old_dir, old_name)?.ok_or(ENOENT)?;
+    if is_dir && !core::ptr::eq(old_dir, new_dir) {
+        check_parent_links(old_dir)?;
+    }
     if let Some(t) = target {
         let t_dir = t.mode() & format::S_IFMT == format::S_IFDIR;
         if t_dir && !is_empty(t)? {
             return Err(enotempty());
+        }
+        if t_dir {
+            check_parent_links(new_dir)?;
         }
         let new_pos = find_entry(new_dir, new_name)?.ok_or(ENOENT)?;
         retarget_entry(new_dir, new_pos, inode.ino(), ftype)?;

@@ -19,8 +19,22 @@ use kernel::types::ARef;
 /// Index of the single/double/triple indirect pointer in the inode map.
 const IND: usize = format::DIRECT_BLOCKS;
 
-/// Reads inode `ino`, from the inode cache or from disk.
+/// Reads inode `ino`, named by a directory entry (or the root), from the
+/// inode cache or from disk. An inode with no links is corruption here
+/// (ext4: "deleted inode referenced"): linking to it or creating in it would
+/// make the VFS warn, and unlinking it would put it on the orphan list a
+/// second time.
 pub(crate) fn iget(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
+    iget_as(sb, ino, false)
+}
+
+/// Reads inode `ino` for orphan recovery, which expects it unlinked.
+pub(crate) fn iget_orphan(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
+    iget_as(sb, ino, true)
+}
+
+fn iget_as(sb: &SuperBlock, ino: u32, orphan: bool) -> Result<ARef<Inode>> {
+    let unlinked = |n: u32| n == 0 && !orphan;
     let blocks = sb.info().geo.blocks;
     if !format::ino_is_valid(ino, blocks)
         || !alloc::test_bit_cluster(sb, format::ino_cluster(ino) as u64)?
@@ -28,6 +42,9 @@ pub(crate) fn iget(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
         return Err(sb.corrupt(c_str!("inode number"), ino as u64));
     }
     let new = match sb.iget_locked(ino)? {
+        Iget::Cached(inode) if unlinked(inode.nlink()) => {
+            return Err(sb.corrupt(c_str!("inode (unlinked, still named)"), ino as u64));
+        }
         Iget::Cached(inode) => return Ok(inode),
         Iget::New(new) => new,
     };
@@ -39,6 +56,14 @@ pub(crate) fn iget(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
     let buf = sb.bread(format::ino_cluster(ino))?;
     let disk = buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c));
     match disk {
+        Ok(Some(d)) if unlinked(d.nlink) => {
+            Err(sb.corrupt(c_str!("inode (unlinked, still named)"), ino as u64))
+        }
+        // A directory has "." and its entry in its parent (an orphan one
+        // has none at all).
+        Ok(Some(d)) if d.mode & format::S_IFMT == format::S_IFDIR && d.nlink == 1 => {
+            Err(sb.corrupt(c_str!("directory link count"), ino as u64))
+        }
         Ok(Some(d)) => {
             let inode = new.inode();
             inode.load(&d);

@@ -995,7 +995,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
         if n as u64 > limit {
             return Err(sb.corrupt(kernel::c_str!("orphan list (loop)"), ino as u64));
         }
-        let inode: ARef<crate::vfs::Inode> = inode::iget(sb, ino)?;
+        let inode: ARef<crate::vfs::Inode> = inode::iget_orphan(sb, ino)?;
         let next = crate::alloc::orphan_next(sb, ino)?;
         if inode.nlink() != 0 {
             // Linked again (an O_TMPFILE inode given a name) with the

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod device;
 pub mod error;
 pub mod fsck;
+pub mod fuzz;
 pub mod mounts;
 
 pub use error::{Error, Result};

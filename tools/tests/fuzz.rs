@@ -174,3 +174,64 @@ fn random_corruption_is_repaired() {
         "only {repaired} rounds had anything to repair"
     );
 }
+
+/// The field-aware images of `dinofs-fuzz` (the ones the in-guest test
+/// mounts): fsck never panics, and `-y` either converges (a second `-n` is
+/// clean) or reports the image as beyond repair. `DINOFS_FUZZ_IMAGES` and
+/// `DINOFS_FUZZ_SEED` run a longer or different campaign; a failure prints
+/// the replay command.
+#[test]
+fn field_aware_images_converge() {
+    let env = |name, default| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let images: u64 = env("DINOFS_FUZZ_IMAGES", 2000);
+    let seed: u64 = env("DINOFS_FUZZ_SEED", 1);
+    let base = TempImage::new("fuzz-field-base");
+    dinofs_tools::fuzz::write_base(&base.path).unwrap();
+    let pristine = std::fs::read(&base.path).unwrap();
+    let img = TempImage::new("fuzz-field");
+    let repair = Options {
+        repair: true,
+        verbose: false,
+    };
+    let (mut clean, mut repaired, mut beyond) = (0, 0, 0);
+    for index in 0..images {
+        let mut image = pristine.clone();
+        let what = dinofs_tools::fuzz::mutate(&mut image, seed, index);
+        std::fs::write(&img.path, &image).unwrap();
+        let replay = format!("dinofs-fuzz image --seed {seed} --index {index}: {what}");
+        let first = match fsck::check(&img.device(true), &repair) {
+            Ok(r) => r,
+            Err(_) => {
+                beyond += 1;
+                continue;
+            }
+        };
+        if first.messages.iter().any(|m| m.severity == Severity::Fatal) {
+            beyond += 1;
+            continue;
+        }
+        if first.errors() == 0 {
+            clean += 1;
+            continue;
+        }
+        repaired += 1;
+        let second = fsck::check(&img.device(false), &Options::default()).unwrap();
+        assert_eq!(
+            second.errors(),
+            0,
+            "{replay}\nrepair:\n{}\nthen -n:\n{}",
+            first.lines().join("\n"),
+            second.lines().join("\n")
+        );
+    }
+    eprintln!("{images} images: {clean} clean, {repaired} repaired, {beyond} beyond repair");
+    assert!(
+        repaired > images / 2,
+        "only {repaired} images needed repair"
+    );
+}
