@@ -399,8 +399,7 @@ fn check_meta_writes(sb: &SuperBlock, info: &DinoSb) -> Result {
     let Err(e) = sb.meta_write_error_since(info.meta_err_mark.load(SeqCst)) else {
         return Ok(());
     };
-    if !info.shutdown.swap(true, SeqCst) {
-        info.gc.shut_down_nowait();
+    if shut_down_now(info) {
         pr_crit!(
             "{}: metadata write error ({:?}): what it carried is lost; filesystem shut down, further I/O fails with EIO; unmount, the next mount recovers (fsck.dinofs -n recommended)\n",
             sb.id(),
@@ -596,14 +595,24 @@ pub(crate) fn on_corruption(sb: &SuperBlock) {
     let Some(info) = sb.try_info() else {
         return;
     };
-    if !info.opts.errors_remount_ro || sb.rdonly() || info.shutdown.swap(true, SeqCst) {
+    if !info.opts.errors_remount_ro || sb.rdonly() || !shut_down_now(info) {
         return;
     }
-    info.gc.shut_down_nowait();
     pr_crit!(
         "{}: corruption found with errors=remount-ro: no further writes, I/O fails with EIO; unmount and run fsck.dinofs\n",
         sb.id()
     );
+}
+
+/// Stops all writing at once, without a flush (`errors=remount-ro`, a lost
+/// metadata write): every operation fails with `EIO` from now on and gc
+/// discards. Returns whether this call did it. Callable in any context.
+fn shut_down_now(info: &DinoSb) -> bool {
+    if info.shutdown.swap(true, SeqCst) {
+        return false;
+    }
+    info.gc.shut_down_nowait();
+    true
 }
 
 /// What `FS_IOC_SHUTDOWN`'s flags ask for.

@@ -106,6 +106,19 @@ hold_release() {
 	wait "$HOLD_PID" || fail "dinofs-workload hold failed"
 }
 
+# Device-mapper helpers. devtmpfs makes /dev/dm-N; /dev/mapper/ links need
+# udev, which the guest does not run, so devices are named by minor number.
+# dm_dev NAME: the block device of dm device NAME.
+dm_dev() { echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"; }
+
+# dm_table NAME TABLE: switch NAME to TABLE (suspend without a filesystem
+# freeze, load, resume), as a device that starts or stops failing would.
+dm_table() {
+	dmsetup suspend --nolockfs "$1"
+	dmsetup load "$1" --table "$2"
+	dmsetup resume "$1"
+}
+
 # fresh_fs BLOCKS: load dinofs, make a BLOCKS-block filesystem on $DEV1 and
 # mount it on /mnt/d.
 fresh_fs() {

@@ -23,21 +23,14 @@
 
 BLOCKS=65536
 SECTORS=$((BLOCKS * 8))
-to_table() { # to_table TABLE
-	dmsetup suspend --nolockfs dinofs-fp
-	dmsetup load dinofs-fp --table "$1"
-	dmsetup resume dinofs-fp
-}
-to_error() { to_table "0 $SECTORS error"; }
-to_linear() { to_table "0 $SECTORS linear $DEV1 0"; }
+to_error() { dm_table dinofs-fp "0 $SECTORS error"; }
+to_linear() { dm_table dinofs-fp "0 $SECTORS linear $DEV1 0"; }
 dm_writes() { awk '{ print $5 }' "/sys/block/$(basename "$DM")/stat"; }
 free_blocks() { stat -f -c %f /mnt/d; }
 
 dinofs_load
 dmsetup create dinofs-fp --table "0 $SECTORS linear $DEV1 0"
-# devtmpfs makes /dev/dm-N; /dev/mapper/ links need udev, which the guest
-# does not run.
-DM=/dev/dm-$(dmsetup info -c --noheadings -o minor dinofs-fp | tr -d ' ')
+DM=$(dm_dev dinofs-fp)
 [ -b "$DM" ] || fail "no block device $DM"
 mkfs.dinofs -q "$DM" "$BLOCKS"
 mkdir -p /mnt/d

@@ -48,14 +48,21 @@ poke() { # poke BLOCK OFFSET BYTE...
 	done
 }
 
+# corrupt_dir_image N: a fresh filesystem on $DEV1 whose root holds N
+# files, the first file's slot count raised to 3 and the block resealed.
+# Slots 0 and 1 are "." and ".."; slot 2 is file1 (one slot).
+corrupt_dir_image() {
+	local i
+	mkfs.dinofs -q "$DEV1" 32000
+	mount -t dinofs "$DEV1" /mnt/d
+	for i in $(seq 1 "$1"); do echo "$i" >/mnt/d/file$i; done
+	umount /mnt/d
+	poke 4 $((2 * 64 + 4)) 03
+	dinofs-workload reseal "$DEV1" 4 >/dev/null
+}
+
 log "1. a directory slot with a bad slot count"
-mkfs.dinofs -q "$DEV1" 32000
-mount -t dinofs "$DEV1" /mnt/d
-for i in 1 2 3 4 5; do echo "$i" >/mnt/d/file$i; done
-umount /mnt/d
-# Slots 0 and 1 are "." and ".."; slot 2 is file1 (one slot): claim 3.
-poke 4 $((2 * 64 + 4)) 03
-dinofs-workload reseal "$DEV1" 4 >/dev/null
+corrupt_dir_image 5
 since
 mount -t dinofs "$DEV1" /mnt/d
 rc=0
@@ -130,12 +137,7 @@ else
 fi
 
 log "5. errors=remount-ro stops all writing at the first corruption"
-mkfs.dinofs -q "$DEV1" 32000
-mount -t dinofs "$DEV1" /mnt/d
-for i in 1 2 3; do echo "$i" >/mnt/d/file$i; done
-umount /mnt/d
-poke 4 $((2 * 64 + 4)) 03
-dinofs-workload reseal "$DEV1" 4 >/dev/null
+corrupt_dir_image 3
 since
 mount -t dinofs -o errors=remount-ro "$DEV1" /mnt/d
 assert_eq "$(findmnt -n -o OPTIONS /mnt/d | grep -o 'errors=remount-ro')" errors=remount-ro "option shown"
@@ -149,12 +151,7 @@ fsck.dinofs -y "$DEV1" >/dev/null 2>&1 || true
 fsck.dinofs -n "$DEV1" || fail "fsck -n after -y"
 
 log "6. a flood of reports about one filesystem does not silence another"
-mkfs.dinofs -q "$DEV1" 32000
-mount -t dinofs "$DEV1" /mnt/d
-for i in 1 2 3; do echo "$i" >/mnt/d/file$i; done
-umount /mnt/d
-poke 4 $((2 * 64 + 4)) 03
-dinofs-workload reseal "$DEV1" 4 >/dev/null
+corrupt_dir_image 3
 mkfs.dinofs -q "$DEV2" 32000
 mkdir -p /mnt/e
 mount -t dinofs "$DEV2" /mnt/e

@@ -23,7 +23,6 @@ BLOCKS=131072
 SECTORS=$((BLOCKS * 8))
 SNAPS=${DINOFS_CRASH_SNAPS:-8}
 COW=$((128 * 2048)) # 128 MiB of copy-on-write space per snapshot, on $DEV2
-dm_dev() { echo "/dev/dm-$(dmsetup info -c --noheadings -o minor "$1" | tr -d ' ')"; }
 
 dinofs_load
 dmsetup create dinofs-slow --table "0 $SECTORS delay $DEV1 0 0"
@@ -36,13 +35,9 @@ mount -t dinofs "$ORIGIN" /mnt/d
 dinofs-workload frag /mnt/d/big /mnt/d/small $((256 << 20)) >/dev/null
 sync
 # From here on writes to the origin copy the old data into each snapshot.
-dmsetup suspend --nolockfs dinofs-o
-dmsetup load dinofs-o --table "0 $SECTORS snapshot-origin $SLOW"
-dmsetup resume dinofs-o
+dm_table dinofs-o "0 $SECTORS snapshot-origin $SLOW"
 delay() { # delay READ_MS
-	dmsetup suspend --nolockfs dinofs-slow
-	dmsetup load dinofs-slow --table "0 $SECTORS delay $DEV1 0 $1 $DEV1 0 0"
-	dmsetup resume dinofs-slow
+	dm_table dinofs-slow "0 $SECTORS delay $DEV1 0 $1 $DEV1 0 0"
 }
 wb0=$(cat /proc/sys/vm/dirty_writeback_centisecs) ex0=$(cat /proc/sys/vm/dirty_expire_centisecs)
 echo 10 >/proc/sys/vm/dirty_writeback_centisecs

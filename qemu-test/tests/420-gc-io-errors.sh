@@ -25,13 +25,8 @@
 BLOCKS=65536
 SECTORS=$((BLOCKS * 8))
 N=40
-to_table() {
-	dmsetup suspend --nolockfs dinofs-io
-	dmsetup load dinofs-io --table "$1"
-	dmsetup resume dinofs-io
-}
-to_error() { to_table "0 $SECTORS error"; }
-to_linear() { to_table "0 $SECTORS linear $DEV1 0"; }
+to_error() { dm_table dinofs-io "0 $SECTORS error"; }
+to_linear() { dm_table dinofs-io "0 $SECTORS linear $DEV1 0"; }
 since() { mark=$(klog | wc -l); }
 newlog() { klog | tail -n +$((mark + 1)); }
 
@@ -72,7 +67,7 @@ recovers_all() {
 
 dinofs_load
 dmsetup create dinofs-io --table "0 $SECTORS linear $DEV1 0"
-DM=/dev/dm-$(dmsetup info -c --noheadings -o minor dinofs-io | tr -d ' ')
+DM=$(dm_dev dinofs-io)
 [ -b "$DM" ] || fail "no block device $DM"
 mkfs.dinofs -q "$DM" "$BLOCKS"
 mkdir -p /mnt/d
