@@ -364,13 +364,25 @@ pub(crate) fn orphan_remove(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> R
     Ok(())
 }
 
+/// What [`recount`] found.
+pub(crate) struct Recount {
+    pub(crate) free_blocks: u64,
+    pub(crate) clusters: u32,
+    pub(crate) free_inodes: u32,
+    /// Every allocated inode with link count 0, in inode order: the
+    /// orphans, whatever the orphan list says.
+    pub(crate) orphans: KVec<u32>,
+}
+
 /// Counts free blocks, allocated clusters and free inode slots from the
-/// bitmaps and cluster blocks (at the mount of an image that was not
-/// cleanly unmounted, whose superblock counters may be stale). Runs before
-/// the per-mount state exists, so it takes the geometry.
-pub(crate) fn recount(sb: &SuperBlock, geo: &format::Geometry) -> Result<(u64, u32, u32)> {
+/// bitmaps and cluster blocks, and finds every unlinked inode (at the mount
+/// of an image that was not cleanly unmounted, whose superblock counters
+/// may be stale and whose orphan list may be cut). Runs before the
+/// per-mount state exists, so it takes the geometry.
+pub(crate) fn recount(sb: &SuperBlock, geo: &format::Geometry) -> Result<Recount> {
     let per = format::BITS_PER_BITMAP_BLOCK;
     let (mut used, mut clusters, mut free_inodes) = (0u64, 0u32, 0u32);
+    let mut orphans = KVec::new();
     for idx in 0..geo.bitmap_blocks {
         let base = idx as u64 * per;
         let limit = core::cmp::min(per, geo.blocks - base) as usize;
@@ -379,12 +391,110 @@ pub(crate) fn recount(sb: &SuperBlock, geo: &format::Geometry) -> Result<(u64, u
         let cmap = verified(sb, geo.clustermap_start + idx)?;
         let mut from = 0;
         while let Some(i) = cmap.read(|b| (from..limit).find(|&i| format::bit_test(b, i))) {
-            let buf = sb.bread((base + i as u64) as u32)?;
-            free_inodes +=
-                buf.read(|b| (0..INODES_PER_CLUSTER).filter(|&s| slot_free(b, s)).count() as u32);
+            let cluster = (base + i as u64) as u32;
+            let buf = sb.bread(cluster)?;
+            for slot in 0..INODES_PER_CLUSTER {
+                let ino = format::make_ino(cluster, slot);
+                // A slot that fails to decode is fsck's business here.
+                let state = buf.read(|b| {
+                    if slot_free(b, slot) {
+                        None
+                    } else {
+                        Some(matches!(
+                            format::Inode::decode(b, ino, geo.blocks, vfs::crc32c),
+                            Ok(Some(d)) if d.nlink == 0
+                        ))
+                    }
+                });
+                match state {
+                    None => free_inodes += 1,
+                    Some(true) => orphans.push(ino, GFP_KERNEL)?,
+                    Some(false) => {}
+                }
+            }
             clusters += 1;
             from = i + 1;
         }
     }
-    Ok((geo.blocks - used, clusters, free_inodes))
+    Ok(Recount {
+        free_blocks: geo.blocks - used,
+        clusters,
+        free_inodes,
+        orphans,
+    })
+}
+
+/// Follows the on-disk orphan list from `head`: its members in order, or
+/// `None` where it cannot be followed to its end consistently (a free or
+/// unreadable inode, a back link that does not match, a loop).
+fn follow_orphan_list(sb: &SuperBlock, head: u32, limit: usize) -> Result<Option<KVec<u32>>> {
+    let blocks = sb.info().geo.blocks;
+    let mut members = KVec::new();
+    let (mut prev, mut cur) = (format::NULL, head);
+    while cur != format::NULL {
+        if members.len() >= limit || !format::ino_is_valid(cur, blocks) {
+            return Ok(None);
+        }
+        let buf = sb.bread(format::ino_cluster(cur))?;
+        let links = buf.read(
+            |b| match format::Inode::decode(b, cur, blocks, vfs::crc32c) {
+                Ok(Some(d)) if d.nlink == 0 => Some((d.orphan_prev, d.orphan_next)),
+                _ => None,
+            },
+        );
+        match links {
+            Some((back, next)) if back == prev => {
+                members.push(cur, GFP_KERNEL)?;
+                (prev, cur) = (cur, next);
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(members))
+}
+
+/// Makes the on-disk orphan list hold exactly `orphans` (every unlinked
+/// inode, from [`recount`]) before orphan recovery follows it.
+///
+/// dinofs has no journal and writes metadata in writeback's order, so a
+/// crash can leave an inactivation half on disk: the inode's slot freed
+/// while the superblock or the previous orphan still points at it, whose
+/// own links are gone. Recovery would stop there and the orphans after it
+/// would be lost to everything but fsck. Like `fsck.dinofs -y`, relink the
+/// list from the inodes themselves: in inode order, writing only inodes
+/// whose links change. Returns how many were on the list as found, or
+/// `None` if it needed the rebuild.
+pub(crate) fn rebuild_orphan_list(sb: &SuperBlock, orphans: &[u32]) -> Result<Option<usize>> {
+    let info = sb.info();
+    let mut st = info.alloc.lock();
+    let found = follow_orphan_list(sb, st.orphan_head, orphans.len().saturating_add(1))?;
+    // A list whose back links all match visits no inode twice, so it holds
+    // the same inodes as `orphans` (sorted) if it is as long and each of
+    // its members is one of them.
+    if let Some(list) = &found {
+        if list.len() == orphans.len() && list.iter().all(|i| orphans.binary_search(i).is_ok()) {
+            return Ok(Some(list.len()));
+        }
+    }
+    let blocks = info.geo.blocks;
+    for (i, &ino) in orphans.iter().enumerate() {
+        let prev = i.checked_sub(1).map_or(format::NULL, |j| orphans[j]);
+        let next = orphans.get(i + 1).copied().unwrap_or(format::NULL);
+        let buf = sb.bread(format::ino_cluster(ino))?;
+        let same = buf.read(
+            |b| match format::Inode::decode(b, ino, blocks, vfs::crc32c) {
+                Ok(Some(d)) => (d.orphan_prev, d.orphan_next) == (prev, next),
+                _ => false,
+            },
+        );
+        if !same {
+            update_disk_inode(sb, ino, |d| {
+                d.orphan_prev = prev;
+                d.orphan_next = next;
+            })?;
+        }
+    }
+    st.orphan_head = orphans.first().copied().unwrap_or(format::NULL);
+    crate::super_ops::store_orphan_head(sb, &st)?;
+    Ok(None)
 }

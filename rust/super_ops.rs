@@ -104,6 +104,11 @@ pub(crate) struct DinoSb {
     /// teardown of it was interrupted after its bitmap change reached the
     /// disk); reported by orphan recovery.
     pub(crate) already_free: AtomicU64,
+    /// The unlinked inodes the mount of an image that was not cleanly
+    /// unmounted found ([`crate::alloc::recount`]); taken by orphan
+    /// recovery ([`finish_mount`]) to relink the orphan list first.
+    #[pin]
+    scanned_orphans: Mutex<Option<KVec<u32>>>,
     /// The block device's metadata write-error mark: taken at mount,
     /// advanced past a failed write of block 0 ([`check_meta_writes`]).
     pub(crate) meta_err_mark: AtomicU32,
@@ -176,17 +181,20 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
         return Err(EINVAL);
     }
     let mut counts = (disk.free_blocks, disk.clusters, disk.free_inodes);
+    let mut scanned_orphans = None;
     if disk.state != format::STATE_CLEAN {
         // The counters in block 0 are exact only as of the last sync or
         // clean unmount (a crash or a shutdown leaves them behind the
         // bitmaps): count again from the bitmaps and cluster blocks.
-        counts = crate::alloc::recount(sb, &geo)?;
+        let r = crate::alloc::recount(sb, &geo)?;
         pr_warn!(
             "{}: was not cleanly unmounted; free space recounted ({} blocks, {} inodes free); fsck.dinofs -n recommended\n",
             sb.id(),
-            counts.0,
-            counts.2
+            r.free_blocks,
+            r.free_inodes
         );
+        counts = (r.free_blocks, r.clusters, r.free_inodes);
+        scanned_orphans = Some(r.orphans);
     }
     let (free_blocks, clusters, free_inodes) = counts;
     let opts = *fc.options();
@@ -214,6 +222,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
             clusters_hint: AtomicU32::new(clusters),
             free_inodes_hint: AtomicU32::new(free_inodes),
             already_free: AtomicU64::new(0),
+            scanned_orphans <- new_mutex!(scanned_orphans),
             meta_err_mark: AtomicU32::new(meta_err_mark),
             reports <- vfs::RateLimit::new(),
             shutdown: AtomicBool::new(false),
@@ -236,6 +245,16 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
 pub(crate) fn finish_mount(sb: &SuperBlock) -> Result {
     if sb.rdonly() {
         return Ok(());
+    }
+    let scanned = sb.info().scanned_orphans.lock().take();
+    if let Some(orphans) = scanned {
+        if crate::alloc::rebuild_orphan_list(sb, &orphans)?.is_none() {
+            pr_warn!(
+                "{}: orphan list cut short by the crash; relinked from the {} unlinked inode(s) found\n",
+                sb.id(),
+                orphans.len()
+            );
+        }
     }
     let before = sb.info().already_free.load(Relaxed);
     let n = crate::inodegc::recover_orphans(sb)?;
@@ -376,7 +395,21 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     // that a write that failed is seen here.
     let s = sb.sync_blockdev();
     let c = check_meta_writes(sb, info);
-    r.and(w).and(s).and(c)
+    // Then the disk's write cache: `sync`, `syncfs` and a freeze promise
+    // durability, and the VFS issues no cache flush of its own for them
+    // (test 440 lost everything "synced" without this).
+    let f = sb.flush_device();
+    r.and(w).and(s).and(c).and(f)
+}
+
+/// Marks the image clean, durably, after everything else is: a cache flush
+/// first, so the clean state cannot reach the disk ahead of the metadata
+/// it vouches for, then block 0, then a flush again.
+fn write_clean_super(sb: &SuperBlock, info: &DinoSb) -> Result {
+    sb.flush_device()?;
+    write_super(sb, info, format::STATE_CLEAN, true)?;
+    sb.sync_blockdev()?;
+    sb.flush_device()
 }
 
 /// Shuts the filesystem down if a metadata write failed since the mount.
@@ -489,8 +522,7 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
                 fc.error(c_str!("metadata write error; the filesystem is shut down"));
                 return Err(e);
             }
-            let r =
-                write_super(sb, info, format::STATE_CLEAN, true).and_then(|()| sb.sync_blockdev());
+            let r = write_clean_super(sb, info);
             if let Err(e) = r {
                 // Block 0's buffer says clean; the filesystem stays
                 // read-write, so put the dirty state back before anything
@@ -559,8 +591,7 @@ pub(crate) fn put_super(sb: &SuperBlock) {
     if check_meta_writes(sb, info).is_err() {
         return;
     }
-    let r = write_super(sb, info, format::STATE_CLEAN, true).and_then(|()| sb.sync_blockdev());
-    if let Err(e) = r {
+    if let Err(e) = write_clean_super(sb, info) {
         pr_err!(
             "{}: writing the superblock at unmount failed: {:?}\n",
             sb.id(),

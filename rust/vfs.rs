@@ -329,6 +329,15 @@ impl SuperBlock {
         to_result(unsafe { bindings::sync_blockdev((*self.as_ptr()).s_bdev) })
     }
 
+    /// Empties the block device's volatile write cache
+    /// (`blkdev_issue_flush`): every write completed before is durable
+    /// after it. Completion alone is not durability: a disk may hold a
+    /// completed write in its cache and lose it at a power cut.
+    pub(crate) fn flush_device(&self) -> Result {
+        // SAFETY: the superblock is live and mounted on a block device.
+        to_result(unsafe { bindings::blkdev_issue_flush((*self.as_ptr()).s_bdev) })
+    }
+
     /// A mark of the metadata write errors so far (the block device's
     /// `errseq`), for [`Self::meta_write_error_since`].
     pub(crate) fn meta_err_mark(&self) -> u32 {
