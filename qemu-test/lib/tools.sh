@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build the userspace tools (release) and print a directory holding them
-# under their real names: mkfs.dinofs, fsck.dinofs, dinofs-workload and
-# dinofs-fuzz. Cargo
+# under their real names: mkfs.dinofs, fsck.dinofs, dinofs-workload,
+# dinofs-fuzz and dinofs-crash. Cargo
 # cannot name a binary with a dot, so the crate builds mkfs_dinofs and
 # fsck_dinofs.
 #
@@ -21,20 +21,21 @@ phase "tools: cargo build --release (tools/)"
 cargo build -q --release --manifest-path "$DINOFS_TOP/tools/Cargo.toml" >&2 ||
 	die "tools build failed"
 rel=$CARGO_TARGET_DIR/release
-key=$(cat "$rel/mkfs_dinofs" "$rel/fsck_dinofs" "$rel/dinofs-workload" "$rel/dinofs-fuzz" |
-	sha256sum | cut -c1-16)
+# cargo's name -> the name on PATH
+declare -A names=([mkfs_dinofs]=mkfs.dinofs [fsck_dinofs]=fsck.dinofs
+	[dinofs-workload]=dinofs-workload [dinofs-fuzz]=dinofs-fuzz [dinofs-crash]=dinofs-crash)
+built=("${!names[@]}")
+mapfile -t built < <(printf '%s\n' "${built[@]}" | sort)
+key=$(cd "$rel" && cat "${built[@]}" | sha256sum | cut -c1-16)
 dir=$DINOFS_TOOLS_BIN/$key
 if [ ! -d "$dir" ]; then
 	rm -rf "$dir.tmp"
 	mkdir -p "$dir.tmp"
-	cp "$rel/mkfs_dinofs" "$dir.tmp/mkfs.dinofs"
-	cp "$rel/fsck_dinofs" "$dir.tmp/fsck.dinofs"
-	cp "$rel/dinofs-workload" "$dir.tmp/dinofs-workload"
-	cp "$rel/dinofs-fuzz" "$dir.tmp/dinofs-fuzz"
+	for b in "${built[@]}"; do cp "$rel/$b" "$dir.tmp/${names[$b]}"; done
 	mv -T "$dir.tmp" "$dir"
 fi
 touch "$dir"
-for t in mkfs.dinofs fsck.dinofs dinofs-workload dinofs-fuzz; do
+for t in "${names[@]}"; do
 	ln -sfn "$key/$t" "$DINOFS_TOOLS_BIN/.$t.new"
 	mv -T "$DINOFS_TOOLS_BIN/.$t.new" "$DINOFS_TOOLS_BIN/$t"
 done

@@ -9,17 +9,24 @@
 //! - [`fsck`]: the consistency checker behind `fsck.dinofs`.
 //! - [`mounts`]: "is this device mounted?" from `/proc/self/mounts`.
 //! - [`cli`]: the getopt-style parser both command-line tools use.
+//! - [`fuzz`]: field-aware image mutations (`dinofs-fuzz`).
+//! - [`logwrites`]: a `dm-log-writes` log reader; [`crash`]: the crash-point
+//!   test's workload plan and what must survive it (`dinofs-crash`).
+//! - [`sys`]: mount(2), umount2(2), syncfs(2), FIFREEZE/FITHAW.
 
 pub use dinofs_format as format;
 
 pub mod bits;
 pub mod builder;
 pub mod cli;
+pub mod crash;
 pub mod device;
 pub mod error;
 pub mod fsck;
 pub mod fuzz;
+pub mod logwrites;
 pub mod mounts;
+pub mod sys;
 
 pub use error::{Error, Result};
 

@@ -19,14 +19,13 @@
 //! what must never happen is a splat, a hang or a panic, which the test
 //! harness catches in the kernel log.
 
-use dinofs_tools::fuzz;
+use dinofs_tools::{fuzz, sys};
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -34,19 +33,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 extern "C" {
-    fn mount(
-        source: *const i8,
-        target: *const i8,
-        fstype: *const i8,
-        flags: u64,
-        data: *const u8,
-    ) -> i32;
-    fn umount2(target: *const i8, flags: i32) -> i32;
-    fn syncfs(fd: i32) -> i32;
     fn statfs(path: *const i8, buf: *mut u8) -> i32;
 }
-
-const MNT_DETACH: i32 = 2;
 
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
@@ -169,9 +157,8 @@ fn exercise(mnt: &Path, t: &mut Tally) {
         *t.op_errors.entry(errno()).or_default() += 1;
     }
     if let Ok(d) = fs::File::open(mnt) {
-        // SAFETY: a valid descriptor.
-        if unsafe { syncfs(d.as_raw_fd()) } != 0 {
-            *t.op_errors.entry(errno()).or_default() += 1;
+        if let Err(e) = sys::syncfs(&d) {
+            note(&mut t.op_errors, &e);
         }
     }
 }
@@ -216,8 +203,6 @@ fn run_mount(
             }
         });
     }
-    let (sdev, smnt) = (cstr(dev), cstr(mnt));
-    let fstype = CString::new("dinofs").unwrap_or_default();
     let mut t = Tally::default();
     for i in start..start + count {
         let mut image = pristine.clone();
@@ -231,35 +216,24 @@ fn run_mount(
             .and_then(|()| devf.sync_all())
             .map_err(|e| format!("writing image {i}: {e}"))?;
         t.images += 1;
-        // SAFETY: valid NUL-terminated strings; no mount data.
-        let r = unsafe {
-            mount(
-                sdev.as_ptr(),
-                smnt.as_ptr(),
-                fstype.as_ptr(),
-                0,
-                std::ptr::null(),
-            )
-        };
-        if r != 0 {
-            *t.refused.entry(errno()).or_default() += 1;
+        let r = sys::mount(dev, mnt, "dinofs");
+        if let Err(e) = &r {
+            note(&mut t.refused, e);
         } else {
             t.mounted += 1;
             let mut budget = 2000;
             walk(mnt, 0, &mut t, &mut budget);
             exercise(mnt, &mut t);
-            // SAFETY: a valid path.
-            if unsafe { umount2(smnt.as_ptr(), 0) } != 0 {
-                let e = errno();
-                eprintln!("umount failed (errno {e}): seed {seed} index {i}: {what}");
-                // SAFETY: as above.
-                unsafe { umount2(smnt.as_ptr(), MNT_DETACH) };
+            if let Err(e) = sys::umount(mnt, 0) {
+                eprintln!("umount failed ({e}): seed {seed} index {i}: {what}");
+                let _ = sys::umount(mnt, sys::MNT_DETACH);
                 return Err(format!("umount of image {i} failed"));
             }
         }
         current.store(u64::MAX, SeqCst);
         t.slowest_ms = t.slowest_ms.max(t0.elapsed().as_millis());
         if std::env::var_os("DINOFS_FUZZ_VERBOSE").is_some() {
+            let r = r.map_or_else(|e| e.raw_os_error().unwrap_or(-1), |()| 0);
             println!("image {i}: mount {r}: {what}");
         }
     }
