@@ -14,14 +14,17 @@
 //! - `alloc`: block/inode/cluster allocation and the orphan list;
 //! - `inodegc`: the deferred-inactivation engine (per-CPU queues, bound
 //!   workqueue, throttle, push/flush, stop/start, CPU-dead fold);
-//! - `prims`: safe wrappers over per-CPU data, llist, workqueues, cpumasks,
-//!   CPU hotplug and NOFS scopes (the engine's `unsafe` lives here);
+//! - `kernel_ext`: kernel abstractions the 6.12 `kernel` crate lacks, generic
+//!   and knowing nothing of dinofs (CPU ids, cpumasks, NOFS scopes, a
+//!   shrinker, a CPU-hotplug state);
+//! - `prims`: the engine's gc index over the C `dinofs_gc_index`;
 //! - `format`: the on-disk format, shared with the userspace tools;
 //! - `bindings`: kernel bindings plus the module-local `dinofs_*` ones.
 //!
 //! - `trace`: tracepoint wrappers (events defined in `dinofs_trace.h`).
 //!
-//! Everything but `vfs`, `prims`, `trace` and `bindings` is safe Rust.
+//! Everything but `vfs`, `kernel_ext`, `prims`, `trace` and `bindings` is
+//! safe Rust.
 //!
 //! Try it in the test VM (`make shell`):
 //!
@@ -46,6 +49,9 @@ mod dir;
 mod format;
 mod inode;
 mod inodegc;
+// A library layer (shared with samples/): not every user uses every item.
+#[allow(dead_code)]
+mod kernel_ext;
 mod prims;
 mod super_ops;
 mod trace;
@@ -61,7 +67,10 @@ module! {
 
 /// The module: holds the filesystem type registration for its lifetime.
 struct DinoFs {
+    /// Dropped first: no dinofs superblock (engine) is left after it.
     _registration: vfs::Registration,
+    /// The CPU-dead state the engines register with; removed last.
+    _cpu_dead: kernel_ext::hotplug::CpuDeadSetup<inodegc::InodeGc>,
 }
 
 impl kernel::Module for DinoFs {
@@ -69,10 +78,13 @@ impl kernel::Module for DinoFs {
         if selftest::splat_requested() {
             selftest::warn();
         }
+        // The hotplug state first: a mount registers its engine with it.
+        let cpu_dead = inodegc::module_init()?;
         let registration = vfs::Registration::new()?;
         pr_info!("filesystem type registered\n");
         Ok(Self {
             _registration: registration,
+            _cpu_dead: cpu_dead,
         })
     }
 }

@@ -3,10 +3,9 @@
  * dinofs C helpers: thin shims over inline/macro kernel APIs, the static
  * operation tables and file_system_type, the inode slab cache, module
  * parameters and debugfs knob files. See helpers.h. Filesystem callbacks
- * are dinofs_rs_*() functions in Rust. Two pieces of engine logic are still
+ * are dinofs_rs_*() functions in Rust. One piece of engine logic is still
  * here: the gc index (a hash of dead inodes and the claim state machine,
- * dinofs_gc_index_*) and the shrinker's construction (dinofs_gc_shrinker_new);
- * both belong in Rust.
+ * dinofs_gc_index_*), which belongs in Rust.
  */
 #include <linux/blkdev.h>
 #include <linux/bug.h>
@@ -17,7 +16,6 @@
 #include <linux/delay.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
-#include <linux/shrinker.h>
 #include <linux/buffer_head.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -40,14 +38,8 @@ module_param(selftest_splat, bool, 0444);
 MODULE_PARM_DESC(selftest_splat,
 		 "Test-harness self-test: WARN once at load so 'make check' must fail (default: off)");
 
-/* The CPU-dead hotplug state (dynamic) and the debugfs root, per module. */
-static int dinofs_cpuhp_state = -1;
+/* The debugfs root, per module. */
 static struct dentry *dinofs_debugfs_root;
-
-int dinofs_cpuhp_state_get(void)
-{
-	return dinofs_cpuhp_state;
-}
 
 /* --- the inode cache ------------------------------------------------------ */
 
@@ -472,9 +464,6 @@ int dinofs_register_filesystem(void)
 {
 	int err;
 
-	dinofs_cpuhp_state = dinofs_cpuhp_setup();
-	if (dinofs_cpuhp_state < 0)
-		return dinofs_cpuhp_state;
 	dinofs_debugfs_root = debugfs_create_dir("dinofs", NULL);
 	dinofs_inode_cachep = kmem_cache_create("dinofs_inode",
 			sizeof(struct dinofs_inode), 0,
@@ -482,7 +471,7 @@ int dinofs_register_filesystem(void)
 			dinofs_inode_init_once);
 	if (!dinofs_inode_cachep) {
 		err = -ENOMEM;
-		goto out_cpuhp;
+		goto out_debugfs;
 	}
 	err = register_filesystem(&dinofs_fs_type);
 	if (err)
@@ -490,9 +479,8 @@ int dinofs_register_filesystem(void)
 	return 0;
 out_cache:
 	kmem_cache_destroy(dinofs_inode_cachep);
-out_cpuhp:
+out_debugfs:
 	debugfs_remove(dinofs_debugfs_root);
-	cpuhp_remove_multi_state(dinofs_cpuhp_state);
 	return err;
 }
 
@@ -500,7 +488,6 @@ void dinofs_unregister_filesystem(void)
 {
 	unregister_filesystem(&dinofs_fs_type);
 	debugfs_remove(dinofs_debugfs_root);
-	cpuhp_remove_multi_state(dinofs_cpuhp_state);
 	/* Inodes are freed after an RCU grace period (free_inode). */
 	rcu_barrier();
 	kmem_cache_destroy(dinofs_inode_cachep);
@@ -682,11 +669,6 @@ void dinofs_set_buffer_new(struct buffer_head *bh)
 	set_buffer_new(bh);
 }
 
-bool dinofs_buffer_mapped(struct buffer_head *bh)
-{
-	return buffer_mapped(bh);
-}
-
 int dinofs_finish_open_simple(struct file *file)
 {
 	return finish_open_simple(file, 0);
@@ -704,224 +686,9 @@ bool dinofs_dir_emit(struct dir_context *ctx, const u8 *name, int len, u64 ino,
 	return dir_emit(ctx, name, len, ino, fs_ftype_to_dtype(type));
 }
 
-/* --- deferred inactivation primitives (wrapped by rust/prims.rs) --------- */
-
-void __percpu *dinofs_alloc_percpu(size_t size, size_t align)
-{
-	return __alloc_percpu_gfp(size, align, GFP_KERNEL);
-}
-
-void dinofs_free_percpu(void __percpu *p)
-{
-	free_percpu(p);
-}
-
-void *dinofs_per_cpu_ptr(void __percpu *p, unsigned int cpu)
-{
-	return per_cpu_ptr(p, cpu);
-}
-
-unsigned int dinofs_get_cpu(void)
-{
-	return get_cpu();
-}
-
-void dinofs_put_cpu(void)
-{
-	put_cpu();
-}
-
-unsigned int dinofs_smp_processor_id(void)
-{
-	return raw_smp_processor_id();
-}
-
-bool dinofs_cpu_active(unsigned int cpu)
-{
-	return cpu_active(cpu);
-}
-
-unsigned int dinofs_nr_cpu_ids(void)
-{
-	return nr_cpu_ids;
-}
-
-bool dinofs_cpu_possible(unsigned int cpu)
-{
-	return cpu_possible(cpu);
-}
-
-void dinofs_init_llist_head(struct llist_head *head)
-{
-	init_llist_head(head);
-}
-
-bool dinofs_llist_add(struct llist_node *node, struct llist_head *head)
-{
-	return llist_add(node, head);
-}
-
-struct llist_node *dinofs_llist_del_all(struct llist_head *head)
-{
-	return llist_del_all(head);
-}
-
-bool dinofs_llist_empty(const struct llist_head *head)
-{
-	return llist_empty(head);
-}
-
-/* One lockdep class for every dinofs gc work item. */
-void dinofs_init_delayed_work(struct delayed_work *dw, work_func_t fn)
-{
-	INIT_DELAYED_WORK(dw, fn);
-}
-
-bool dinofs_delayed_work_armed(struct delayed_work *dw)
-{
-	return timer_pending(&dw->timer);
-}
-
-struct dinofs_gc_queue *dinofs_gc_queue_of_work(struct work_struct *work)
-{
-	return container_of(to_delayed_work(work), struct dinofs_gc_queue, work);
-}
-
-/*
- * The mount's inodegc workqueue: bound (per-CPU) so each CPU's work runs on
- * that CPU, max_active 1 so a CPU runs one gc work at a time, WQ_MEM_RECLAIM
- * because reclaim waits on it (the throttle), WQ_FREEZABLE so system suspend
- * parks it.
- */
-struct workqueue_struct *dinofs_alloc_gc_workqueue(const char *id)
-{
-	return alloc_workqueue("dinofs-inodegc/%s", WQ_MEM_RECLAIM | WQ_FREEZABLE,
-			       1, id);
-}
-
-void dinofs_flush_workqueue(struct workqueue_struct *wq)
-{
-	flush_workqueue(wq);
-}
-
-struct cpumask *dinofs_alloc_cpumask(void)
-{
-	return kzalloc(cpumask_size(), GFP_KERNEL);
-}
-
-void dinofs_free_cpumask(struct cpumask *mask)
-{
-	kfree(mask);
-}
-
-void dinofs_cpumask_set(unsigned int cpu, struct cpumask *mask)
-{
-	cpumask_set_cpu(cpu, mask);
-}
-
-void dinofs_cpumask_clear(unsigned int cpu, struct cpumask *mask)
-{
-	cpumask_clear_cpu(cpu, mask);
-}
-
-bool dinofs_cpumask_test(unsigned int cpu, const struct cpumask *mask)
-{
-	return cpumask_test_cpu(cpu, mask);
-}
-
-void dinofs_smp_mb__after_atomic(void)
-{
-	smp_mb__after_atomic();
-}
-
-unsigned int dinofs_memalloc_nofs_save(void)
-{
-	return memalloc_nofs_save();
-}
-
-void dinofs_memalloc_nofs_restore(unsigned int flags)
-{
-	memalloc_nofs_restore(flags);
-}
-
-bool dinofs_current_is_nofs(void)
-{
-	return current->flags & PF_MEMALLOC_NOFS;
-}
-
 struct dinofs_inode *dinofs_i_of_gc_node(struct llist_node *node)
 {
 	return container_of(node, struct dinofs_inode, gc_node);
-}
-
-struct llist_node *dinofs_gc_node_next(struct llist_node *node)
-{
-	return node->next;
-}
-
-/*
- * The CPU-dead fold is a dynamic multi-instance state in the BP "prepare"
- * section: its teardown runs on a control CPU after the dying CPU is dead,
- * once per mounted dinofs (one instance each).
- */
-int dinofs_cpuhp_setup(void)
-{
-	return cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "fs/dinofs:dead",
-				       NULL, dinofs_rs_cpu_dead);
-}
-
-void dinofs_cpuhp_remove(int state)
-{
-	cpuhp_remove_multi_state(state);
-}
-
-int dinofs_cpuhp_add_instance(int state, struct hlist_node *node)
-{
-	return cpuhp_state_add_instance_nocalls(state, node);
-}
-
-void dinofs_cpuhp_remove_instance(int state, struct hlist_node *node)
-{
-	cpuhp_state_remove_instance_nocalls(state, node);
-}
-
-/*
- * The engine's shrinker: queued inodes pin memory that reclaim cannot free
- * directly, so "count" reports them and "scan" makes the workers run now
- * and the next producers throttle (rust/inodegc.rs). It frees nothing
- * itself: seeks 0, SHRINKER_NONSLAB.
- */
-static unsigned long dinofs_gc_count(struct shrinker *s,
-				     struct shrink_control *sc)
-{
-	return dinofs_rs_gc_shrinker_count(s->private_data);
-}
-
-static unsigned long dinofs_gc_scan(struct shrinker *s,
-				    struct shrink_control *sc)
-{
-	return dinofs_rs_gc_shrinker_scan(s->private_data);
-}
-
-struct shrinker *dinofs_gc_shrinker_new(const char *id, void *gc)
-{
-	struct shrinker *s = shrinker_alloc(SHRINKER_NONSLAB,
-					    "dinofs-inodegc:%s", id);
-
-	if (!s)
-		return NULL;
-	s->count_objects = dinofs_gc_count;
-	s->scan_objects = dinofs_gc_scan;
-	s->seeks = 0;
-	s->batch = 32;		/* one inode cluster: scan once 64 are queued */
-	s->private_data = gc;
-	shrinker_register(s);
-	return s;
-}
-
-void dinofs_gc_shrinker_free(struct shrinker *s)
-{
-	shrinker_free(s);
 }
 
 /*
@@ -1135,16 +902,6 @@ struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)
 		debugfs_create_file_unsafe(dinofs_knob_files[i].name, 0644, dir,
 					   gc, dinofs_knob_files[i].fops);
 	return dir;
-}
-
-void dinofs_udelay(u32 us)
-{
-	udelay(us);
-}
-
-void dinofs_usleep(u32 us)
-{
-	usleep_range(us, us + us / 8 + 1);
 }
 
 void dinofs_debugfs_remove(struct dentry *dir)

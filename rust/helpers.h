@@ -27,6 +27,7 @@
 #include <linux/seq_file.h>
 #include <linux/statfs.h>
 #include <linux/types.h>
+#include "kernel_ext/shims.h"
 
 /* Pointers held by an inode: 8 direct, single, double, triple indirect. */
 #define DINOFS_MAP_SLOTS 11
@@ -76,21 +77,6 @@ struct dinofs_gc_index {
 	struct hlist_head heads[DINOFS_GC_INDEX_BUCKETS];
 };
 
-/*
- * One CPU's deferred-inactivation queue (rust/inodegc.rs). Allocated per CPU
- * with alloc_percpu() by the engine; the fields are reached from Rust through
- * the wrappers in rust/prims.rs.
- */
-struct dinofs_gc_queue {
-	struct llist_head list;		/* queued inodes (gc_node) */
-	struct delayed_work work;	/* drains list on this CPU */
-	unsigned int items;		/* queued since the worker last ran */
-	unsigned int shrinker_hits;	/* shrinker scans since then */
-	unsigned int cpu;		/* owning CPU */
-	int error;			/* first inactivation error, for flush */
-	void *owner;			/* the mount's InodeGc */
-};
-
 /* Module init/exit: the inode cache and the filesystem type. */
 int dinofs_register_filesystem(void);
 void dinofs_unregister_filesystem(void);
@@ -131,7 +117,6 @@ void dinofs_lock_buffer(struct buffer_head *bh);
 void dinofs_unlock_buffer(struct buffer_head *bh);
 void dinofs_map_bh(struct buffer_head *bh, struct super_block *sb, u64 block);
 void dinofs_set_buffer_new(struct buffer_head *bh);
-bool dinofs_buffer_mapped(struct buffer_head *bh);
 
 /* Mount API. errorfc()/infof() are macros. */
 void dinofs_fc_error(struct fs_context *fc, const char *msg);
@@ -161,42 +146,9 @@ int dinofs_block_truncate_page(struct inode *inode, loff_t size);
 bool dinofs_dir_emit(struct dir_context *ctx, const u8 *name, int len, u64 ino,
 		     unsigned int type);
 
-/* Deferred inactivation primitives (rust/prims.rs). */
-void __percpu *dinofs_alloc_percpu(size_t size, size_t align);
-void dinofs_free_percpu(void __percpu *p);
-void *dinofs_per_cpu_ptr(void __percpu *p, unsigned int cpu);
-unsigned int dinofs_get_cpu(void);
-void dinofs_put_cpu(void);
-unsigned int dinofs_smp_processor_id(void);
-bool dinofs_cpu_active(unsigned int cpu);
-unsigned int dinofs_nr_cpu_ids(void);
-bool dinofs_cpu_possible(unsigned int cpu);
-void dinofs_init_llist_head(struct llist_head *head);
-bool dinofs_llist_add(struct llist_node *node, struct llist_head *head);
-struct llist_node *dinofs_llist_del_all(struct llist_head *head);
-bool dinofs_llist_empty(const struct llist_head *head);
-void dinofs_init_delayed_work(struct delayed_work *dw, work_func_t fn);
-bool dinofs_delayed_work_armed(struct delayed_work *dw);
-struct dinofs_gc_queue *dinofs_gc_queue_of_work(struct work_struct *work);
-struct workqueue_struct *dinofs_alloc_gc_workqueue(const char *id);
-void dinofs_flush_workqueue(struct workqueue_struct *wq);
-struct cpumask *dinofs_alloc_cpumask(void);
-void dinofs_free_cpumask(struct cpumask *mask);
-void dinofs_cpumask_set(unsigned int cpu, struct cpumask *mask);
-void dinofs_cpumask_clear(unsigned int cpu, struct cpumask *mask);
-bool dinofs_cpumask_test(unsigned int cpu, const struct cpumask *mask);
-void dinofs_smp_mb__after_atomic(void);
-unsigned int dinofs_memalloc_nofs_save(void);
-void dinofs_memalloc_nofs_restore(unsigned int flags);
-bool dinofs_current_is_nofs(void);
+/* The inode of a gc queue node (rust/vfs.rs, DeadInode). */
 struct dinofs_inode *dinofs_i_of_gc_node(struct llist_node *node);
-struct llist_node *dinofs_gc_node_next(struct llist_node *node);
 void dinofs_free_inode_rcu(struct inode *inode);
-int dinofs_cpuhp_setup(void);
-void dinofs_cpuhp_remove(int state);
-int dinofs_cpuhp_state_get(void);
-int dinofs_cpuhp_add_instance(int state, struct hlist_node *node);
-void dinofs_cpuhp_remove_instance(int state, struct hlist_node *node);
 bool dinofs_sb_freezing_pagefault(struct super_block *sb);
 bool dinofs_sb_frozen(struct super_block *sb);
 bool dinofs_sb_unfrozen(struct super_block *sb);
@@ -212,8 +164,6 @@ enum {
 	DINOFS_KNOB_ARM_DELAY_MS = 6,
 	DINOFS_KNOB_TAKE_DELAY_US = 7,
 };
-void dinofs_usleep(u32 us);
-void dinofs_udelay(u32 us);
 struct dinofs_gc_index *dinofs_gc_index_new(void);
 void dinofs_gc_index_free(struct dinofs_gc_index *idx);
 void dinofs_gc_index_add(struct dinofs_gc_index *idx, struct inode *inode);
@@ -221,8 +171,6 @@ void dinofs_gc_index_del(struct dinofs_gc_index *idx, struct inode *inode);
 int dinofs_gc_index_claim(struct dinofs_gc_index *idx, unsigned long ino);
 bool dinofs_gc_index_begin(struct dinofs_gc_index *idx, struct inode *inode);
 unsigned long dinofs_gc_state_of(struct inode *inode);
-struct shrinker *dinofs_gc_shrinker_new(const char *id, void *gc);
-void dinofs_gc_shrinker_free(struct shrinker *s);
 void dinofs_debugfs_remove(struct dentry *dir);
 int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len);
 
@@ -313,11 +261,8 @@ bool dinofs_rs_is_shutdown(struct super_block *sb);
 int dinofs_rs_freeze_super(struct super_block *sb, enum freeze_holder who);
 int dinofs_rs_freeze_fs(struct super_block *sb);
 int dinofs_rs_unfreeze_fs(struct super_block *sb);
-int dinofs_rs_cpu_dead(unsigned int cpu, struct hlist_node *node);
 int dinofs_rs_gc_show(struct seq_file *m, void *gc);
 u64 dinofs_rs_gc_knob_get(void *gc, unsigned int knob);
 int dinofs_rs_gc_knob_set(void *gc, unsigned int knob, u64 value);
-unsigned long dinofs_rs_gc_shrinker_count(void *gc);
-unsigned long dinofs_rs_gc_shrinker_scan(void *gc);
 
 #endif /* DINOFS_HELPERS_H */

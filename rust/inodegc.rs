@@ -8,7 +8,7 @@
 //! unlinked: its blocks, its slot, maybe its cluster and its orphan-list
 //! entry must go), the inode is not torn down in the caller's context.
 //! [`InodeGc::queue`] puts it on the current CPU's lockless list and arms
-//! that CPU's work item on a bound workqueue; the worker ([`run_worker`])
+//! that CPU's work item on a bound workqueue; the worker ([`InodeGc::run_queue`])
 //! later runs `inode::inactivate()` for the whole batch, on the same CPU,
 //! with hot caches and without contending with other CPUs.
 //!
@@ -73,15 +73,38 @@
 
 use crate::format;
 use crate::inode;
-use crate::prims::{
-    self, Claim, CpuHpNode, CpuMask, GcIndex, GcOwner, GcQueue, GcQueues, GcShrinker, GcWorkqueue,
-    NofsScope, PreemptGuard,
-};
+use crate::kernel_ext::cpu::{self, CpuId, PreemptGuard};
+use crate::kernel_ext::cpumask::CpuMask;
+use crate::kernel_ext::hotplug::{CpuDead, CpuDeadSetup, CpuDeadState, CpuHpNode};
+use crate::kernel_ext::nofs::NofsScope;
+use crate::kernel_ext::shrinker::{self, Shrinker, ShrinkerConfig, ShrinkerOps};
+use crate::kernel_ext::workqueue::{CpuQueue, CpuQueues, QueueOwner, Workqueue};
+use crate::prims::{Claim, GcIndex};
 use crate::trace::{self, Dev};
 use crate::vfs::{DeadInode, SuperBlock};
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
+use core::sync::atomic::{
+    AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst,
+};
 use kernel::prelude::*;
 use kernel::types::ARef;
+
+/// One CPU's queue of dead inodes.
+type GcQueue = CpuQueue<InodeGc>;
+
+/// What the engine keeps next to each CPU's queue.
+#[derive(Default)]
+pub(crate) struct GcQueueData {
+    /// Inodes queued since the worker last ran.
+    items: AtomicU32,
+    /// Shrinker scans that hit the queue since the worker last ran.
+    shrinker_hits: AtomicU32,
+    /// The first inactivation error since the last flush (0: none).
+    error: AtomicI32,
+}
+
+/// What an idle shrinker scan returns: "plenty freed", so reclaim does not
+/// keep scanning an engine with nothing queued (XFS returns `LONG_MAX`).
+const SHRINK_IDLE: u64 = i64::MAX as u64;
 
 /// Queue depth at which a CPU's work runs immediately: one inode cluster
 /// (32 inodes) of work, the unit XFS batches inactivation in.
@@ -128,7 +151,7 @@ pub(crate) struct Stats {
 /// The engine of one mount.
 ///
 /// `#[repr(C)]` with the hotplug node first: the CPU-dead callback finds the
-/// engine from its node (see `prims::CpuHpNode`).
+/// engine from its node (see `kernel_ext::hotplug::CpuHpNode`).
 ///
 /// # Lifetime
 ///
@@ -143,12 +166,12 @@ pub(crate) struct Stats {
 /// then finds nothing to do).
 #[repr(C)]
 pub(crate) struct InodeGc {
-    cpuhp_node: CpuHpNode,
+    cpuhp_node: CpuHpNode<InodeGc>,
     /// The device, for tracepoints.
     dev: Dev,
-    queues: Option<GcQueues>,
-    wq: Option<GcWorkqueue>,
-    shrinker: GcShrinker,
+    queues: Option<CpuQueues<InodeGc>>,
+    wq: Option<Workqueue>,
+    shrinker: Shrinker<InodeGc>,
     /// Inodes from eviction until their inactivation is over (for iget).
     index: GcIndex,
     /// CPUs whose queue may be non-empty (observability and a fast path;
@@ -231,7 +254,7 @@ impl InodeGc {
                 dev: sb.dev(),
                 queues: None,
                 wq: None,
-                shrinker: GcShrinker::new(),
+                shrinker: Shrinker::new(),
                 index: GcIndex::new()?,
                 nonempty: CpuMask::new()?,
                 enabled: AtomicBool::new(!sb.rdonly()),
@@ -259,8 +282,16 @@ impl InodeGc {
         // and no work can be armed before this function returns.
         // SAFETY: the engine is boxed (its address is fixed) and drops its
         // queues only after `teardown` cancelled every work item.
-        gc.queues = Some(unsafe { GcQueues::new(&*gc)? });
-        gc.wq = Some(GcWorkqueue::new(sb.id())?);
+        gc.queues = Some(unsafe { CpuQueues::new(&*gc)? });
+        // Bound, one work at a time per CPU, a rescuer (reclaim waits on
+        // it: the throttle), parked over suspend.
+        gc.wq = Some(Workqueue::new_bound(
+            kernel::c_str!("dinofs-inodegc"),
+            sb.id(),
+            1,
+            true,
+            true,
+        )?);
         Ok(gc)
     }
 
@@ -271,9 +302,19 @@ impl InodeGc {
         // SAFETY: `cpuhp_node` is the first field of the `#[repr(C)]`
         // engine, which is boxed and unregisters the node in `teardown`
         // before the box is freed.
-        unsafe { self.cpuhp_node.register()? };
+        unsafe { self.cpuhp_node.register(&CPU_DEAD)? };
+        let cfg = ShrinkerConfig {
+            // It frees nothing itself: it makes the workers run.
+            seeks: 0,
+            // One inode cluster: scan once 64 are queued.
+            batch: QUEUE_DEPTH as i64,
+            nonslab: true,
+        };
         // SAFETY: as above for the shrinker.
-        if let Err(e) = unsafe { self.shrinker.register(sb.id(), self) } {
+        if let Err(e) = unsafe {
+            self.shrinker
+                .register(kernel::c_str!("dinofs-inodegc"), sb.id(), self, cfg)
+        } {
             self.cpuhp_node.unregister();
             return Err(e);
         }
@@ -281,10 +322,10 @@ impl InodeGc {
     }
 
     fn queues(&self) -> impl Iterator<Item = &GcQueue> {
-        self.queues.iter().flat_map(|q| q.all())
+        self.queues.iter().flat_map(|q| q.iter())
     }
 
-    fn queue_of(&self, cpu: u32) -> Option<&GcQueue> {
+    fn queue_of(&self, cpu: CpuId) -> Option<&GcQueue> {
         self.queues.as_ref().and_then(|q| q.get(cpu))
     }
 
@@ -349,7 +390,7 @@ impl InodeGc {
         let d = self.iget_delay_us.load(Relaxed);
         if d > 0 {
             // Race widener: an eviction of the old copy may run now.
-            prims::usleep(d);
+            cpu::usleep(d);
         }
         loop {
             match self.index.claim(ino) {
@@ -361,7 +402,7 @@ impl InodeGc {
                 Claim::Busy => {
                     self.stats.iget_waits.fetch_add(1, Relaxed);
                     self.push();
-                    prims::usleep(1000);
+                    cpu::usleep(1000);
                 }
             }
         }
@@ -390,8 +431,8 @@ impl InodeGc {
                 return discard_one(self, inode);
             };
             q.push(inode);
-            let items = q.items().fetch_add(1, Relaxed).saturating_add(1);
-            trace::inodegc_queue(self.dev, ino, cpu.cpu(), items);
+            let items = q.data().items.fetch_add(1, Relaxed).saturating_add(1);
+            trace::inodegc_queue(self.dev, ino, cpu.cpu().as_u32(), items);
             self.nonempty.set(cpu.cpu());
             if self.is_enabled() {
                 let delay = if items >= QUEUE_DEPTH || low {
@@ -407,13 +448,11 @@ impl InodeGc {
         };
         self.stats.queued.fetch_add(1, Relaxed);
         // The throttle, with preemption enabled again.
-        let hit = q.shrinker_hits().load(Relaxed) > 0;
+        let hit = q.data().shrinker_hits.load(Relaxed) > 0;
         if (items > MAX_BACKLOG || hit) && self.is_enabled() && !NofsScope::current_is_nofs() {
             self.stats.throttles.fetch_add(1, Relaxed);
-            trace::inodegc_throttle(self.dev, q.cpu(), items);
-            if let Some(wq) = &self.wq {
-                wq.flush_queue(q);
-            }
+            trace::inodegc_throttle(self.dev, q.cpu().as_u32(), items);
+            q.flush_work();
         }
     }
 
@@ -443,7 +482,7 @@ impl InodeGc {
             }
             // A fold runs with preemption disabled for a few list
             // operations: it is over within microseconds.
-            prims::usleep(10);
+            cpu::usleep(10);
         }
     }
 
@@ -474,7 +513,7 @@ impl InodeGc {
     fn take_error(&self) -> Result {
         let mut err = 0;
         for q in self.queues() {
-            let e = q.error().swap(0, Relaxed);
+            let e = q.data().error.swap(0, Relaxed);
             if err == 0 {
                 err = e;
             }
@@ -496,7 +535,7 @@ impl InodeGc {
         let d = self.push_delay_us.load(Relaxed);
         if d > 0 {
             // Race widener: "enabled" was sampled; `stop` may run now.
-            prims::usleep(d);
+            cpu::usleep(d);
         }
         self.queue_all();
     }
@@ -649,10 +688,8 @@ impl InodeGc {
         // Every possible CPU, armed or not: a timer may be armed on a queue
         // whose list is empty (a worker that took the list before its work
         // was re-armed), and destroy_workqueue does not wait for timers.
-        if let (Some(wq), Some(queues)) = (&self.wq, &self.queues) {
-            for q in queues.all() {
-                wq.cancel_sync(q);
-            }
+        for q in self.queues() {
+            q.cancel_sync();
         }
         let mut left = 0u64;
         for q in self.queues() {
@@ -681,7 +718,9 @@ impl InodeGc {
         if !self.is_enabled() {
             return 0;
         }
-        self.queues().map(|q| q.items().load(Relaxed) as u64).sum()
+        self.queues()
+            .map(|q| q.data().items.load(Relaxed) as u64)
+            .sum()
     }
 
     /// The shrinker's scan: memory is short; run every non-empty queue now
@@ -691,7 +730,7 @@ impl InodeGc {
     /// so reclaim stops scanning an idle engine (XFS returns `LONG_MAX`).
     pub(crate) fn shrinker_scan(&self) -> u64 {
         if !self.is_enabled() {
-            return prims::SHRINK_STOP;
+            return shrinker::SHRINK_STOP;
         }
         self.stats.shrinker_scans.fetch_add(1, Relaxed);
         trace::inodegc_shrinker_scan(self.dev, self.shrinker_count() as u32);
@@ -699,38 +738,39 @@ impl InodeGc {
         for q in self.queues() {
             if !q.is_empty() {
                 any = true;
-                q.shrinker_hits().fetch_add(1, Relaxed);
+                q.data().shrinker_hits.fetch_add(1, Relaxed);
                 if let Some(wq) = &self.wq {
                     wq.queue_on(q, 0);
                 }
             }
         }
         if any {
-            prims::SHRINK_STOP
+            shrinker::SHRINK_STOP
         } else {
-            prims::SHRINK_IDLE
+            SHRINK_IDLE
         }
     }
 
     /// Inodes queued now on `cpu`.
-    pub(crate) fn queued_on(&self, cpu: u32) -> u32 {
-        self.queue_of(cpu).map_or(0, |q| q.items().load(Relaxed))
+    pub(crate) fn queued_on(&self, cpu: CpuId) -> u32 {
+        self.queue_of(cpu)
+            .map_or(0, |q| q.data().items.load(Relaxed))
     }
 
     /// Whether `cpu`'s delayed-work timer is armed.
-    pub(crate) fn armed_on(&self, cpu: u32) -> bool {
+    pub(crate) fn armed_on(&self, cpu: CpuId) -> bool {
         self.queue_of(cpu).is_some_and(|q| q.armed())
     }
 
     /// Worker runs on `cpu` so far.
-    pub(crate) fn runs_on(&self, cpu: u32) -> u64 {
+    pub(crate) fn runs_on(&self, cpu: CpuId) -> u64 {
         self.cpu_runs
-            .get(cpu as usize)
+            .get(cpu.as_usize())
             .map_or(0, |r| r.load(Relaxed))
     }
 
     /// Whether `cpu`'s queue is marked non-empty.
-    pub(crate) fn marked_nonempty(&self, cpu: u32) -> bool {
+    pub(crate) fn marked_nonempty(&self, cpu: CpuId) -> bool {
         self.nonempty.test(cpu)
     }
 
@@ -780,7 +820,8 @@ impl InodeGc {
 /// Lowers a queue's item count by `n` taken items (never below zero).
 fn sub_items(q: &GcQueue, n: u32) {
     let _ = q
-        .items()
+        .data()
+        .items
         .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
 }
 
@@ -823,7 +864,7 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
         // workers exclude it); the tests assert this stays 0.
         gc.stats.worker_runs_while_stopped.fetch_add(1, Relaxed);
     }
-    trace::inode_inactivating(gc.dev, i.ino(), prims::current_cpu());
+    trace::inode_inactivating(gc.dev, i.ino(), CpuId::current().as_u32());
     let injected = gc
         .fail_inactivate
         .fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1))
@@ -869,9 +910,12 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
     errno
 }
 
-impl GcOwner for InodeGc {
+impl QueueOwner for InodeGc {
+    type Item = DeadInode;
+    type PerCpuData = GcQueueData;
+
     /// The worker: drains one CPU's queue, on that CPU.
-    fn run_worker(&self, q: &GcQueue) {
+    fn run_queue(&self, q: &GcQueue) {
         // The gate: count ourselves busy first, then look at the flags (both
         // SeqCst; `InodeGc::drain` relies on this order). A worker armed
         // late (after `stop` returned) finds gc neither enabled nor
@@ -883,47 +927,68 @@ impl GcOwner for InodeGc {
             self.busy.fetch_sub(1, SeqCst);
             return;
         }
-        let cpu = prims::current_cpu();
+        let cpu = CpuId::current();
         // Locality: while the queue's CPU is active, bound work runs on it.
         // (A CPU going offline is deactivated before its pool is unbound.)
-        if cpu != q.cpu() && prims::cpu_active(q.cpu()) {
+        if cpu != q.cpu() && q.cpu().is_active() {
             self.stats.off_cpu_runs.fetch_add(1, Relaxed);
             pr_warn!("inodegc worker for CPU {} ran on CPU {}\n", q.cpu(), cpu);
         }
         self.stats.worker_runs.fetch_add(1, Relaxed);
-        if let Some(r) = self.cpu_runs.get(q.cpu() as usize) {
+        if let Some(r) = self.cpu_runs.get(q.cpu().as_usize()) {
             r.fetch_add(1, Relaxed);
         }
         let d = self.take_delay_us.load(Relaxed);
         if d > 0 {
             // Race widener: an inode queued now re-arms the timer.
-            prims::usleep(d);
+            cpu::usleep(d);
         }
         self.nonempty.clear(q.cpu());
-        q.shrinker_hits().store(0, Relaxed);
+        q.data().shrinker_hits.store(0, Relaxed);
         // Take the list first, then lower the count by exactly what was
         // taken: an inode queued in between is counted and on the list.
         let batch = q.take_all();
         let items = batch.remaining();
         sub_items(q, items);
-        trace::inodegc_worker(self.dev, q.cpu(), items);
+        trace::inodegc_worker(self.dev, q.cpu().as_u32(), items);
         // Inactivation runs on behalf of reclaim: no allocation in it may
         // recurse into filesystem reclaim.
         let nofs = NofsScope::new();
         for inode in batch {
             let slow = self.slow_worker_us.load(Relaxed);
             if slow > 0 {
-                prims::usleep(slow);
+                cpu::usleep(slow);
             }
             let e = inactivate_one(self, inode);
             if e != 0 {
-                let _ = q.error().compare_exchange(0, e, Relaxed, Relaxed);
+                let _ = q.data().error.compare_exchange(0, e, Relaxed, Relaxed);
             }
         }
         drop(nofs);
         self.busy.fetch_sub(1, SeqCst);
     }
+}
 
+/// The CPU-dead state every engine registers with (`fs/dinofs:dead`), set
+/// up at module init ([`module_init`]).
+static CPU_DEAD: CpuDeadState<InodeGc> = CpuDeadState::new();
+
+/// Sets up the CPU-dead state; the module keeps the guard until exit.
+pub(crate) fn module_init() -> Result<CpuDeadSetup<InodeGc>> {
+    CPU_DEAD.setup(kernel::c_str!("fs/dinofs:dead"))
+}
+
+impl ShrinkerOps for InodeGc {
+    fn count_objects(&self) -> u64 {
+        self.shrinker_count()
+    }
+
+    fn scan_objects(&self, _nr_to_scan: u64) -> u64 {
+        self.shrinker_scan()
+    }
+}
+
+impl CpuDead for InodeGc {
     /// The CPU-dead fold: move a dead CPU's queue to this CPU and kick it.
     ///
     /// The batch is in hand (on no list) only between `take_all` and
@@ -932,7 +997,7 @@ impl GcOwner for InodeGc {
     /// waits for it to end and scans again ([`InodeGc::run_all`]), so no
     /// queued inode is ever invisible to them. The dead CPU's armed timer
     /// is cancelled: its list is empty now.
-    fn cpu_dead(&self, dead: u32) {
+    fn cpu_dead(&self, dead: CpuId) {
         let (Some(queues), Some(wq)) = (self.queues.as_ref(), self.wq.as_ref()) else {
             return;
         };
@@ -950,12 +1015,16 @@ impl GcOwner for InodeGc {
         let d = self.fold_delay_us.load(Relaxed);
         if d > 0 && n > 0 {
             // Race widener: the batch is on no list now.
-            prims::udelay(d);
+            cpu::udelay(d);
         }
         let moved = match queues.get(cpu.cpu()) {
             Some(q) if n > 0 => {
-                let m = q.push_batch(batch);
-                q.items().fetch_add(m, Relaxed);
+                let mut m = 0;
+                for inode in batch {
+                    q.push(inode);
+                    m += 1;
+                }
+                q.data().items.fetch_add(m, Relaxed);
                 self.nonempty.set(cpu.cpu());
                 if self.is_enabled() {
                     wq.queue_on(q, 0);
@@ -969,10 +1038,10 @@ impl GcOwner for InodeGc {
                 0
             }
         };
-        trace::inodegc_cpu_dead(self.dev, dead, cpu.cpu(), moved);
+        trace::inodegc_cpu_dead(self.dev, dead.as_u32(), cpu.cpu().as_u32(), moved);
         drop(cpu);
         self.fold_seq.fetch_add(1, SeqCst);
-        wq.cancel(dq);
+        dq.cancel();
         if moved > 0 {
             self.stats.folds.fetch_add(1, Relaxed);
             self.stats.folded_items.fetch_add(moved as u64, Relaxed);
@@ -1050,7 +1119,7 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         let _ = writeln!(w, "{} {}", name, v.load(Relaxed));
     }
     let mut total = 0u64;
-    for cpu in prims::possible_cpus() {
+    for cpu in CpuId::possible() {
         total += gc.queued_on(cpu) as u64;
         let _ = writeln!(
             w,

@@ -415,7 +415,7 @@ impl Inode {
         self.0.get()
     }
 
-    /// The C inode, for the engine's primitive wrappers (`prims.rs`).
+    /// The C inode, for the gc index wrapper (`prims.rs`).
     pub(crate) fn as_raw(&self) -> *mut bindings::inode {
         self.0.get()
     }
@@ -735,23 +735,23 @@ impl DeadInode {
         // SAFETY: we own the memory until drop.
         unsafe { Inode::from_raw(self.0.as_ptr()) }
     }
+}
 
-    /// Hands the inode to a lockless list; `from_gc_node` takes it back.
-    pub(crate) fn into_gc_node(self) -> *mut bindings::llist_node {
+// SAFETY: `into_node` gives up the owned inode memory, whose `gc_node`
+// stays valid until `from_node` takes it back; `from_node` finds the same
+// inode from its node (`container_of`).
+unsafe impl crate::kernel_ext::llist::LListItem for DeadInode {
+    fn into_node(self) -> NonNull<bindings::llist_node> {
         let p = self.0.as_ptr();
         core::mem::forget(self);
         // SAFETY: we owned the inode; its node now carries the ownership.
-        unsafe { &raw mut (*bindings::dinofs_i(p)).gc_node }
+        unsafe { NonNull::new_unchecked(&raw mut (*bindings::dinofs_i(p)).gc_node) }
     }
 
-    /// Takes back an inode handed out by `into_gc_node`.
-    ///
-    /// # Safety
-    ///
-    /// `node` must come from `into_gc_node` and be taken back only once.
-    pub(crate) unsafe fn from_gc_node(node: *mut bindings::llist_node) -> Self {
-        // SAFETY: per the contract, `node` is the gc_node of a dinofs inode.
-        let di = unsafe { bindings::dinofs_i_of_gc_node(node) };
+    unsafe fn from_node(node: NonNull<bindings::llist_node>) -> Self {
+        // SAFETY: per the contract, `node` is the gc_node of a dinofs inode
+        // given up by `into_node`.
+        let di = unsafe { bindings::dinofs_i_of_gc_node(node.as_ptr()) };
         // SAFETY: `vfs_inode` of a live container.
         Self(unsafe { NonNull::new_unchecked(&raw mut (*di).vfs_inode) })
     }
