@@ -4,10 +4,12 @@
 #
 #   make                 build dinofs.ko (against the cached test kernel,
 #                        building it on first use) and the userspace tools
+#   make samples         build the sample module samples/deferred_free (the
+#                        bare pattern on rust/kernel_ext/; built with dinofs.ko)
 #   make demo            boot the test VM and run the deferred-inactivation demo
 #   make check           cargo tests + one VM boot running every in-guest test
 #   make check T=NAME    run only the named in-guest test(s), e.g. T=010-load-unload
-#   make soak            check + the long storm tests
+#   make soak            check + the long storm tests, on the KASAN kernel
 #   make shell           interactive test VM with dinofs.ko loaded
 #   make xfstests XFSTESTS_DIR=/path/to/built/fstests [TESTS="generic/001 ..."]
 #                        run fstests against dinofs in the test VM
@@ -37,12 +39,17 @@ ifeq ($(origin DINOFS_CACHE),command line)
 export DINOFS_CACHE
 endif
 
-.PHONY: all modules tools deps kernel check soak demo shell xfstests fmt lint rust-analyzer clean help
+.PHONY: all modules samples tools deps kernel check soak demo shell xfstests fmt lint rust-analyzer clean help
 
 all: modules tools
 
 modules:
 	@$(TOP)/qemu-test/lib/module.sh >/dev/null
+
+# The sample module is built with dinofs.ko (the top-level Kbuild descends
+# into samples/); this target names it.
+samples: modules
+	@echo "samples: $(TOP)/samples/deferred_free/deferred_free.ko"
 
 tools:
 	@echo "tools: $$($(TOP)/qemu-test/lib/tools.sh)"
@@ -56,8 +63,9 @@ kernel:
 check:
 	@$(TOP)/qemu-test/check.sh --mode check $(T)
 
+# The soak runs on the KASAN kernel unless DINOFS_KERNEL_FLAVOR says otherwise.
 soak:
-	@$(TOP)/qemu-test/check.sh --mode soak $(T)
+	@DINOFS_KERNEL_FLAVOR=$${DINOFS_KERNEL_FLAVOR:-kasan} $(TOP)/qemu-test/check.sh --mode soak $(T)
 
 demo:
 	@$(TOP)/qemu-test/check.sh --mode demo
@@ -96,7 +104,7 @@ clean:
 	   \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 	      -o -name '.*.cmd' -o -name '*.d' -o -name 'Module.symvers' \
 	      -o -name 'modules.order' -o -name '*.rmeta' \) -type f -print0 | xargs -0 rm -f
-	@rm -f $(TOP)/rust/bindings_generated.rs $(TOP)/rust-project.json
+	@rm -f $(TOP)/rust/bindings_generated.rs $(TOP)/samples/*/bindings_generated.rs $(TOP)/rust-project.json
 	@rm -rf $(TOP)/qemu-test/results
 
 help:
