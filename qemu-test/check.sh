@@ -140,6 +140,7 @@ esac
 	printf 'DINOFS_TOOLS_BIN=%q\n' "$tools_bin"
 	printf 'DINOFS_TESTS=%q\n' "${tests[*]:-}"
 	printf 'DINOFS_BREAK=%q\n' "${DINOFS_BREAK:-}"
+	printf 'DINOFS_KERNEL_FLAVOR=%q\n' "$DINOFS_KERNEL_FLAVOR"
 	if [ "$mode" = xfstests ]; then
 		printf 'DINOFS_HOST_PATHS=%q\n' "$XFSTESTS_DIR"
 		printf 'XFSTESTS_DIR=%q\n' "$XFSTESTS_DIR"

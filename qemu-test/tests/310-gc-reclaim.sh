@@ -21,10 +21,10 @@ echo x >/mnt/d/extra
 sync
 # The worker's first run waits 4 s before it takes its list: the rm piles
 # up on the list meanwhile (below the 256 backlog, so no throttle yet).
-gc_knob /mnt/d take_delay_us 4000000
+gc_knob /mnt/d take_delay_us $((4000000 * DINOFS_SLOW))
 taskset -c 1 rm -rf /mnt/d/r &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq $((100 * DINOFS_SLOW))); do
 	[ "$(gc_stat /mnt/d queued_now)" -ge 64 ] && break
 	sleep 0.1
 done

@@ -41,7 +41,8 @@ end=$(( $(date +%s) + SECS ))
 sp=$!
 trap 'kill $sp 2>/dev/null; fsfreeze -u /mnt/d 2>/dev/null' EXIT
 cycles=0 queued_frozen=0
-while [ "$(date +%s)" -lt $end ]; do
+# At least 3 cycles, however slow the kernel (the statfs loop ends on time).
+while [ "$cycles" -lt 3 ] || [ "$(date +%s)" -lt $end ]; do
 	hold_unlinked /mnt/d 20 8192
 	stat -f /mnt/d >/dev/null & # samples "enabled", then sleeps 3 s
 	late=$!

@@ -57,7 +57,7 @@ folds=0
 for r in $(seq 1 "$ROUNDS"); do
 	mount -t dinofs "$DEV1" /mnt/d
 	mkdir -p /mnt/d/first /mnt/d/rest
-	gc_knob /mnt/d slow_worker_us 1000000
+	gc_knob /mnt/d slow_worker_us $((1000000 * DINOFS_SLOW))
 	gc_knob /mnt/d fold_delay_us 10000
 	free0=$(stat -f -c %f /mnt/d)
 
