@@ -48,8 +48,8 @@ umount /mnt/d
 
 log "2. unmount with a timer armed over an empty list"
 mount -t dinofs "$DEV1" /mnt/d
-gc_knob /mnt/d arm_delay_ms 10000
-gc_knob /mnt/d take_delay_us 1500000
+gc_knob /mnt/d arm_delay_ms $((10000 * DINOFS_SLOW))
+gc_knob /mnt/d take_delay_us $((1500000 * DINOFS_SLOW))
 for i in 1 2; do head -c 65536 /dev/zero >/mnt/d/f$i; done
 sync
 taskset -c 3 rm /mnt/d/f1
@@ -70,7 +70,7 @@ echo "ok: unmounted with CPU 3's timer armed"
 mount -t dinofs "$DEV1" /mnt/d
 for i in $(seq 1 50); do echo "$i" >"/mnt/d/g$i"; done
 rm -f /mnt/d/g*
-left=$((12 - ($(date +%s) - start)))
+left=$((10 * DINOFS_SLOW + 2 - ($(date +%s) - start)))
 [ "$left" -le 0 ] || sleep "$left"
 sync
 assert_eq "$(stat -f -c %f /mnt/d)" "$base" "free blocks after the second mount"
