@@ -39,10 +39,10 @@ impl<T: CpuDead> CpuDeadState<T> {
     /// Sets up the state, named `name` (e.g. `"fs/dinofs:dead"`); `EBUSY`
     /// if it is set up already.
     pub(crate) fn setup(&'static self, name: &'static CStr) -> Result<CpuDeadSetup<T>> {
+        let teardown = Some(dead_cb::<T> as _);
         // SAFETY: a static name; the callback is a valid teardown for
         // nodes registered through `CpuHpNode::register` (see there).
-        let state =
-            unsafe { bindings::kx_cpuhp_setup_multi(name.as_char_ptr(), Some(dead_cb::<T>)) };
+        let state = unsafe { bindings::kx_cpuhp_setup_multi(name.as_char_ptr(), teardown) };
         if state < 0 {
             return Err(Error::from_errno(state));
         }
