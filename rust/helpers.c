@@ -855,7 +855,7 @@ DEFINE_DEBUGFS_ATTRIBUTE(dinofs_knob_##name##_fops,			\
 DINOFS_KNOB(fail_next_freeze, DINOFS_KNOB_FAIL_NEXT_FREEZE);
 DINOFS_KNOB(slow_worker_us, DINOFS_KNOB_SLOW_WORKER_US);
 DINOFS_KNOB(fail_inactivate, DINOFS_KNOB_FAIL_INACTIVATE);
-DINOFS_KNOB(push_delay_us, DINOFS_KNOB_PUSH_DELAY_US);
+DINOFS_KNOB(push_hold, DINOFS_KNOB_PUSH_HOLD);
 DINOFS_KNOB(fold_delay_us, DINOFS_KNOB_FOLD_DELAY_US);
 DINOFS_KNOB(iget_delay_us, DINOFS_KNOB_IGET_DELAY_US);
 DINOFS_KNOB(arm_delay_ms, DINOFS_KNOB_ARM_DELAY_MS);
@@ -869,7 +869,7 @@ static const struct {
 	DINOFS_KNOB_FILE(fail_next_freeze),
 	DINOFS_KNOB_FILE(slow_worker_us),
 	DINOFS_KNOB_FILE(fail_inactivate),
-	DINOFS_KNOB_FILE(push_delay_us),
+	DINOFS_KNOB_FILE(push_hold),
 	DINOFS_KNOB_FILE(fold_delay_us),
 	DINOFS_KNOB_FILE(iget_delay_us),
 	DINOFS_KNOB_FILE(arm_delay_ms),
@@ -883,7 +883,7 @@ static const struct {
  * this long per inode, to test the throttle against a slow worker) and
  * "fail_inactivate" (the next N inactivations fail with EIO before touching
  * the disk, to test that worker errors reach their callers), and three race
- * wideners: "push_delay_us", "fold_delay_us", "iget_delay_us" (see
+ * wideners: "push_hold", "fold_delay_us", "iget_delay_us" (see
  * rust/inodegc.rs).
  * debugfs_remove() waits for readers, so the engine outlives every read.
  */

@@ -132,6 +132,7 @@ pub(crate) struct Stats {
     pub(crate) folds: AtomicU64,
     pub(crate) folded_items: AtomicU64,
     pub(crate) pushes: AtomicU64,
+    pub(crate) pushes_held: AtomicU64,
     pub(crate) flushes: AtomicU64,
     pub(crate) stops: AtomicU64,
     pub(crate) starts: AtomicU64,
@@ -210,13 +211,20 @@ pub(crate) struct InodeGc {
     /// touch the disk (the inode stays on the orphan list), to test that
     /// worker errors reach sync, freeze, remount and unmount.
     pub(crate) fail_inactivate: AtomicU32,
-    /// Race wideners (debug knobs, microseconds): `push` sleeps this long
-    /// between its "enabled" check and arming the work (item 6's late arm);
-    /// the CPU-dead fold spins this long while it holds a batch (item 8);
-    /// `iget` sleeps this long between `iget_locked` and the gc index
-    /// (item 4). The tests set them to make the races they guard against
-    /// happen every time instead of once in a blue moon.
-    pub(crate) push_delay_us: AtomicU32,
+    /// Race widener (debug knob, a one-push gate): written 1, the next
+    /// `push` to pass its "enabled" check takes the gate (1 -> 2, counted in
+    /// `pushes_held`) and waits there, before arming the work, until the
+    /// knob is written 0 (at most [`PUSH_HOLD_MAX_MS`]); every other push
+    /// goes by. A test waits for `pushes_held` to know a push sampled
+    /// "enabled", freezes, closes files, then releases it: item 6's late
+    /// arm. One push only: the freeze's own `sync_fs` pushes too, and must
+    /// not be held.
+    pub(crate) push_hold: AtomicU32,
+    /// Race wideners (debug knobs, microseconds): the CPU-dead fold spins
+    /// this long while it holds a batch (item 8); `iget` sleeps this long
+    /// between `iget_locked` and the gc index (item 4). The tests set them
+    /// to make the races they guard against happen every time instead of
+    /// once in a blue moon.
     pub(crate) fold_delay_us: AtomicU32,
     pub(crate) iget_delay_us: AtomicU32,
     /// Debug knob (milliseconds, 0 = the normal one jiffy): the delay a
@@ -230,6 +238,10 @@ pub(crate) struct InodeGc {
     pub(crate) take_delay_us: AtomicU32,
 }
 
+/// Longest a `push` waits on the `push_hold` knob (a test that dies with the
+/// knob set must not hang statfs for good).
+const PUSH_HOLD_MAX_MS: u32 = 60_000;
+
 /// CPUs the per-CPU statistics cover (the test kernel has NR_CPUS=8).
 pub(crate) const MAX_CPUS: usize = 64;
 
@@ -237,7 +249,7 @@ pub(crate) const MAX_CPUS: usize = 64;
 const KNOB_FAIL_NEXT_FREEZE: u32 = crate::bindings::DINOFS_KNOB_FAIL_NEXT_FREEZE;
 const KNOB_SLOW_WORKER_US: u32 = crate::bindings::DINOFS_KNOB_SLOW_WORKER_US;
 const KNOB_FAIL_INACTIVATE: u32 = crate::bindings::DINOFS_KNOB_FAIL_INACTIVATE;
-const KNOB_PUSH_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_PUSH_DELAY_US;
+const KNOB_PUSH_HOLD: u32 = crate::bindings::DINOFS_KNOB_PUSH_HOLD;
 const KNOB_FOLD_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_FOLD_DELAY_US;
 const KNOB_IGET_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_IGET_DELAY_US;
 const KNOB_ARM_DELAY_MS: u32 = crate::bindings::DINOFS_KNOB_ARM_DELAY_MS;
@@ -270,7 +282,7 @@ impl InodeGc {
                 fail_next_freeze: AtomicBool::new(false),
                 slow_worker_us: AtomicU32::new(0),
                 fail_inactivate: AtomicU32::new(0),
-                push_delay_us: AtomicU32::new(0),
+                push_hold: AtomicU32::new(0),
                 fold_delay_us: AtomicU32::new(0),
                 iget_delay_us: AtomicU32::new(0),
                 arm_delay_ms: AtomicU32::new(0),
@@ -532,10 +544,18 @@ impl InodeGc {
         }
         self.stats.pushes.fetch_add(1, Relaxed);
         trace::inodegc_push(self.dev);
-        let d = self.push_delay_us.load(Relaxed);
-        if d > 0 {
+        if self
+            .push_hold
+            .compare_exchange(1, 2, Relaxed, Relaxed)
+            .is_ok()
+        {
             // Race widener: "enabled" was sampled; `stop` may run now.
-            cpu::usleep(d);
+            self.stats.pushes_held.fetch_add(1, Relaxed);
+            let mut waited = 0;
+            while self.push_hold.load(Relaxed) == 2 && waited < PUSH_HOLD_MAX_MS {
+                cpu::usleep(10_000);
+                waited += 10;
+            }
         }
         self.queue_all();
     }
@@ -789,7 +809,7 @@ impl InodeGc {
             KNOB_FAIL_NEXT_FREEZE => self.fail_next_freeze.load(Relaxed) as u64,
             KNOB_SLOW_WORKER_US => self.slow_worker_us.load(Relaxed) as u64,
             KNOB_FAIL_INACTIVATE => self.fail_inactivate.load(Relaxed) as u64,
-            KNOB_PUSH_DELAY_US => self.push_delay_us.load(Relaxed) as u64,
+            KNOB_PUSH_HOLD => self.push_hold.load(Relaxed) as u64,
             KNOB_FOLD_DELAY_US => self.fold_delay_us.load(Relaxed) as u64,
             KNOB_IGET_DELAY_US => self.iget_delay_us.load(Relaxed) as u64,
             KNOB_ARM_DELAY_MS => self.arm_delay_ms.load(Relaxed) as u64,
@@ -805,7 +825,7 @@ impl InodeGc {
             KNOB_FAIL_NEXT_FREEZE if value <= 1 => self.fail_next_freeze.store(value == 1, Relaxed),
             KNOB_SLOW_WORKER_US if v32 <= 1_000_000 => self.slow_worker_us.store(v32, Relaxed),
             KNOB_FAIL_INACTIVATE => self.fail_inactivate.store(v32, Relaxed),
-            KNOB_PUSH_DELAY_US if v32 <= 10_000_000 => self.push_delay_us.store(v32, Relaxed),
+            KNOB_PUSH_HOLD if value <= 1 => self.push_hold.store(v32, Relaxed),
             // Spun with preemption disabled: keep it short.
             KNOB_FOLD_DELAY_US if v32 <= 10_000 => self.fold_delay_us.store(v32, Relaxed),
             KNOB_IGET_DELAY_US if v32 <= 1_000_000 => self.iget_delay_us.store(v32, Relaxed),
@@ -1089,7 +1109,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
 /// line, then one line per possible CPU.
 pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
-    let rows: [(&str, &AtomicU64); 21] = [
+    let rows: [(&str, &AtomicU64); 22] = [
         ("queued", &s.queued),
         ("inactivated", &s.inactivated),
         ("worker_runs", &s.worker_runs),
@@ -1097,6 +1117,7 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         ("folds", &s.folds),
         ("folded_items", &s.folded_items),
         ("pushes", &s.pushes),
+        ("pushes_held", &s.pushes_held),
         ("flushes", &s.flushes),
         ("stops", &s.stops),
         ("starts", &s.starts),

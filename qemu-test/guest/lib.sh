@@ -22,8 +22,25 @@ DINOFS_SLOW=1
 [ "${DINOFS_KERNEL_FLAVOR:-debug}" = kasan ] && DINOFS_SLOW=4
 
 log() { echo "# $*"; }
-fail() { echo "FAIL: $*"; exit 1; }
+# fail WHAT: the test fails; FAIL_DUMP, if a test sets it, is a command run
+# first to log the state the failure leaves (e.g. "gc_stats /mnt/d").
+fail() {
+	echo "FAIL: $*"
+	if [ -n "${FAIL_DUMP:-}" ]; then eval "$FAIL_DUMP" || true; fi
+	exit 1
+}
 skip() { echo "SKIP: $*"; exit 77; }
+
+# wait_for SECS WHAT CONDITION: evaluate CONDITION (a shell expression)
+# every 0.1 s until it holds; fail after SECS (times DINOFS_SLOW) seconds.
+# Tests wait for a state they can observe rather than sleep for a time.
+wait_for() {
+	local end=$(( $(date +%s) + $1 * DINOFS_SLOW ))
+	until eval "$3"; do
+		[ "$(date +%s)" -lt $end ] || fail "timed out after $(( $1 * DINOFS_SLOW )) s waiting for $2"
+		sleep 0.1
+	done
+}
 
 # assert_eq ACTUAL EXPECTED WHAT
 assert_eq() {

@@ -11,14 +11,17 @@
 # freeze with one taken at the end of the cycle: no block may change, in
 # memory or on disk, between freeze and thaw.
 #
-# The late arm is forced every cycle: with the push_delay_us race widener
-# at 3 s, a statfs started just before the freeze samples "enabled", sleeps
-# through the freeze and the closes, then arms the queues while frozen. The
-# armed worker must find gc stopped and leave its list
-# (worker_skips_while_stopped counts it; ba5d7b6 inactivated, writing to
-# the frozen filesystem), worker_runs_while_stopped stays 0, and what
-# queued while frozen is inactivated after the thaw. DINOFS_STORM_SECS sets
-# the length.
+# The late arm is forced every cycle, without a timing window: with the
+# push_hold gate set, the next statfs push samples "enabled" and waits
+# (pushes_held counts it; the freeze starts only after it has), the freeze
+# and the closes happen, then the gate is opened and the push arms the
+# queues while frozen. The armed worker must find gc stopped and
+# leave its list (worker_skips_while_stopped counts it, every cycle;
+# ba5d7b6 inactivated, writing to the frozen filesystem),
+# worker_runs_while_stopped stays 0, and what queued while frozen is
+# inactivated after the thaw. DINOFS_STORM_SECS sets the length. (A fixed
+# 3 s push delay did this before; on a loaded CI machine the freeze took
+# longer than the delay and no cycle met the race.)
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 SECS=${DINOFS_STORM_SECS:-30}
@@ -35,24 +38,33 @@ sum() {
 	echo 3 >/proc/sys/vm/drop_caches
 	head -c $((BLOCKS * 4096)) "$DEV1" | md5sum | cut -d' ' -f1
 }
-gc_knob /mnt/d push_delay_us 3000000
 end=$(( $(date +%s) + SECS ))
 ( while [ "$(date +%s)" -lt $end ]; do dinofs-workload statfs /mnt/d 1 >/dev/null; done ) &
 sp=$!
-trap 'kill $sp 2>/dev/null; fsfreeze -u /mnt/d 2>/dev/null' EXIT
+trap 'gc_knob /mnt/d push_hold 0; kill $sp 2>/dev/null; fsfreeze -u /mnt/d 2>/dev/null' EXIT
 cycles=0 queued_frozen=0
+FAIL_DUMP='gc_stats /mnt/d; echo "in cycle $cycles"'
 # At least 3 cycles, however slow the kernel (the statfs loop ends on time).
 while [ "$cycles" -lt 3 ] || [ "$(date +%s)" -lt $end ]; do
 	hold_unlinked /mnt/d 20 8192
-	stat -f /mnt/d >/dev/null & # samples "enabled", then sleeps 3 s
+	k0=$(gc_stat /mnt/d worker_skips_while_stopped)
+	h0=$(gc_stat /mnt/d pushes_held)
+	gc_knob /mnt/d push_hold 1
+	# This statfs or the loop's takes the gate. Not with the holder's fifo
+	# (fd 8) open: the holder would not see EOF at hold_release while the
+	# gate holds this statfs.
+	stat -f /mnt/d >/dev/null 8>&- &
 	late=$!
-	sleep 1
+	wait_for 30 "a push waiting on push_hold" \
+		'[ "$(gc_stat /mnt/d pushes_held)" -gt "$h0" ]'
 	fsfreeze -f /mnt/d
 	q0=$(gc_stat /mnt/d queued_now)
 	hold_release # the final iputs only queue
 	s0=$(sum)
+	gc_knob /mnt/d push_hold 0
 	wait $late # armed the queues while frozen
-	sleep 0.5
+	wait_for 30 "a late-armed worker meeting the frozen gc" \
+		'[ "$(gc_stat /mnt/d worker_skips_while_stopped)" -gt "$k0" ]'
 	q1=$(gc_stat /mnt/d queued_now)
 	s1=$(sum)
 	fsfreeze -u /mnt/d
@@ -68,12 +80,10 @@ log "$cycles freeze cycles, $queued_frozen inodes queued while frozen"
 [ "$cycles" -ge 3 ] || fail "only $cycles cycles"
 [ "$queued_frozen" -ge $((cycles * 20)) ] || fail "only $queued_frozen inodes queued while frozen"
 skips=$(gc_stat /mnt/d worker_skips_while_stopped)
-# Nearly every cycle's late push arms a queue while frozen (one whose
-# sleep ends before the closes finds nothing to arm): at least one must.
-[ "$skips" -ge 1 ] || fail "no late-armed worker met a stopped gc in $cycles cycles"
+# Every cycle's late push armed a queue while frozen (checked per cycle).
+[ "$skips" -ge "$cycles" ] || fail "only $skips late-armed workers met a stopped gc in $cycles cycles"
 echo "ok: $skips late-armed workers left their list while frozen"
 assert_eq "$(gc_stat /mnt/d worker_runs_while_stopped)" 0 "worker runs while stopped"
-gc_knob /mnt/d push_delay_us 0
 assert_eq "$(gc_stat /mnt/d queued_now)" 0 "queues drained after the thaws"
 assert_eq "$(gc_stat /mnt/d inactivated)" "$(gc_stat /mnt/d queued)" "inactivated = queued"
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "space back"
