@@ -13,6 +13,8 @@
 //! from free space when no allocated cluster has a free slot, and returned to
 //! free space as soon as its last inode is freed.
 
+#![forbid(unsafe_code)]
+
 use crate::format::{self, Block, INODES_PER_CLUSTER, INODE_SIZE};
 use crate::super_ops::AllocState;
 use crate::vfs::{self, SuperBlock};

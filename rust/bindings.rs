@@ -7,7 +7,7 @@
 //! type it names resolves through the glob import of `kernel::bindings`, so a
 //! `super_block` here is the same type the kernel crate uses.
 //!
-//! Only the wrapper modules (`vfs`, `kernel_ext`, `prims`, `trace`) call
+//! Only the wrapper modules (`vfs`, `kernel_ext`, `trace`) call
 //! into this module with `unsafe`; filesystem logic stays safe Rust (it
 //! reads a few constants). `kx_*` items are `kernel_ext`'s shims
 //! (`kernel_ext/shims.h`, included by `helpers.h`).

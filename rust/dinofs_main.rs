@@ -17,14 +17,15 @@
 //! - `kernel_ext`: kernel abstractions the 6.12 `kernel` crate lacks, generic
 //!   and knowing nothing of dinofs (CPU ids, cpumasks, NOFS scopes, a
 //!   shrinker, a CPU-hotplug state);
-//! - `prims`: the engine's gc index over the C `dinofs_gc_index`;
+//! - `gc_index`: the engine's gc index and its claim state machine (safe
+//!   Rust: an rbtree under a spinlock);
 //! - `format`: the on-disk format, shared with the userspace tools;
 //! - `bindings`: kernel bindings plus the module-local `dinofs_*` ones.
 //!
 //! - `trace`: tracepoint wrappers (events defined in `dinofs_trace.h`).
 //!
-//! Everything but `vfs`, `kernel_ext`, `prims`, `trace` and `bindings` is
-//! safe Rust.
+//! The `unsafe` code is in `vfs`, `kernel_ext`, `trace` and `bindings`, with
+//! the few exceptions `Documentation/filesystem.rst` lists.
 //!
 //! Try it in the test VM (`make shell`):
 //!
@@ -47,12 +48,12 @@ mod dir;
 // only they use are expected here.
 #[allow(unreachable_pub, dead_code)]
 mod format;
+mod gc_index;
 mod inode;
 mod inodegc;
 // A library layer (shared with samples/): not every user uses every item.
 #[allow(dead_code)]
 mod kernel_ext;
-mod prims;
 mod super_ops;
 mod trace;
 mod vfs;
@@ -75,8 +76,8 @@ struct DinoFs {
 
 impl kernel::Module for DinoFs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        if selftest::splat_requested() {
-            selftest::warn();
+        if vfs::selftest::splat_requested() {
+            vfs::selftest::warn();
         }
         // The hotplug state first: a mount registers its engine with it.
         let cpu_dead = inodegc::module_init()?;
@@ -92,22 +93,5 @@ impl kernel::Module for DinoFs {
 impl Drop for DinoFs {
     fn drop(&mut self) {
         pr_info!("unloading\n");
-    }
-}
-
-/// The test harness's failure switch (`make check DINOFS_BREAK=splat`).
-mod selftest {
-    use crate::bindings;
-
-    /// Whether the module was loaded with `selftest_splat=1`.
-    pub(crate) fn splat_requested() -> bool {
-        // SAFETY: reads a module parameter; no preconditions.
-        unsafe { bindings::dinofs_selftest_splat() }
-    }
-
-    /// Emits one deliberate `WARNING:` with a backtrace.
-    pub(crate) fn warn() {
-        // SAFETY: `WARN()` from process context; no preconditions.
-        unsafe { bindings::dinofs_selftest_warn() }
     }
 }

@@ -10,6 +10,8 @@
 //! directory's `i_rwsem` exclusively for every change and shared for
 //! readdir, which is what serialises access to the entry blocks.
 
+#![forbid(unsafe_code)]
+
 use crate::alloc;
 use crate::format::{self, DIRENT_SLOTS_PER_BLOCK, NAME_MAX};
 use crate::inode;

@@ -29,6 +29,8 @@
 //!  each inode carries its own crc32c in its last 4 bytes.
 //! ```
 
+#![forbid(unsafe_code)]
+
 /// Filesystem block size in bytes. Everything on disk is addressed in blocks.
 pub const BLOCK_SIZE: usize = 4096;
 

@@ -3,16 +3,13 @@
  * dinofs C helpers: thin shims over inline/macro kernel APIs, the static
  * operation tables and file_system_type, the inode slab cache, module
  * parameters and debugfs knob files. See helpers.h. Filesystem callbacks
- * are dinofs_rs_*() functions in Rust. One piece of engine logic is still
- * here: the gc index (a hash of dead inodes and the claim state machine,
- * dinofs_gc_index_*), which belongs in Rust.
+ * are dinofs_rs_*() functions in Rust.
  */
 #include <linux/blkdev.h>
 #include <linux/bug.h>
 #include <linux/capability.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
-#include <linux/hash.h>
 #include <linux/delay.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
@@ -62,9 +59,7 @@ static struct inode *dinofs_alloc_inode(struct super_block *sb)
 		return NULL;
 	memset(di->map, 0, sizeof(di->map));
 	di->blocks = 0;
-	di->gc_state = DINOFS_GC_NONE;
 	di->prealloc = false;
-	INIT_HLIST_NODE(&di->gc_hash);
 	return &di->vfs_inode;
 }
 
@@ -691,95 +686,6 @@ struct dinofs_inode *dinofs_i_of_gc_node(struct llist_node *node)
 	return container_of(node, struct dinofs_inode, gc_node);
 }
 
-/*
- * The gc index: every inode from the moment evict_inode decides it needs
- * inactivation (before it leaves the inode hash) until its inactivation is
- * over. iget consults it once iget_locked returned a new inode (so an
- * eviction that raced the lookup is already entered): a waiting inode is
- * cancelled (the disk is consistent, the new in-memory inode takes over),
- * one being inactivated is waited for. gc_state only changes under the
- * index lock, so a claim and a worker starting on the same inode cannot
- * both win.
- */
-struct dinofs_gc_index *dinofs_gc_index_new(void)
-{
-	struct dinofs_gc_index *idx = kzalloc(sizeof(*idx), GFP_KERNEL);
-
-	if (idx)
-		spin_lock_init(&idx->lock);
-	return idx;
-}
-
-void dinofs_gc_index_free(struct dinofs_gc_index *idx)
-{
-	kfree(idx);
-}
-
-static struct hlist_head *dinofs_gc_bucket(struct dinofs_gc_index *idx,
-					   unsigned long ino)
-{
-	return &idx->heads[hash_long(ino, ilog2(DINOFS_GC_INDEX_BUCKETS))];
-}
-
-void dinofs_gc_index_add(struct dinofs_gc_index *idx, struct inode *inode)
-{
-	struct dinofs_inode *di = dinofs_i(inode);
-
-	spin_lock(&idx->lock);
-	di->gc_state = DINOFS_GC_NEED_INACTIVE;
-	hlist_add_head(&di->gc_hash, dinofs_gc_bucket(idx, inode->i_ino));
-	spin_unlock(&idx->lock);
-}
-
-void dinofs_gc_index_del(struct dinofs_gc_index *idx, struct inode *inode)
-{
-	struct dinofs_inode *di = dinofs_i(inode);
-
-	spin_lock(&idx->lock);
-	if (!hlist_unhashed(&di->gc_hash))
-		hlist_del_init(&di->gc_hash);
-	spin_unlock(&idx->lock);
-}
-
-int dinofs_gc_index_claim(struct dinofs_gc_index *idx, unsigned long ino)
-{
-	struct dinofs_inode *di;
-	int ret = DINOFS_GC_ABSENT;
-
-	spin_lock(&idx->lock);
-	hlist_for_each_entry(di, dinofs_gc_bucket(idx, ino), gc_hash) {
-		if (di->vfs_inode.i_ino != ino || di->gc_state == DINOFS_GC_CANCELLED)
-			continue;
-		if (di->gc_state == DINOFS_GC_INACTIVATING) {
-			ret = DINOFS_GC_BUSY;
-			break;
-		}
-		di->gc_state = DINOFS_GC_CANCELLED;
-		ret = DINOFS_GC_WAS_CANCELLED;
-		break;
-	}
-	spin_unlock(&idx->lock);
-	return ret;
-}
-
-bool dinofs_gc_index_begin(struct dinofs_gc_index *idx, struct inode *inode)
-{
-	struct dinofs_inode *di = dinofs_i(inode);
-	bool go;
-
-	spin_lock(&idx->lock);
-	go = di->gc_state == DINOFS_GC_NEED_INACTIVE;
-	if (go)
-		di->gc_state = DINOFS_GC_INACTIVATING;
-	spin_unlock(&idx->lock);
-	return go;
-}
-
-unsigned long dinofs_gc_state_of(struct inode *inode)
-{
-	return READ_ONCE(dinofs_i(inode)->gc_state);
-}
-
 /* sync_fs during freeze_super(), after page faults are blocked. */
 bool dinofs_sb_freezing_pagefault(struct super_block *sb)
 {
@@ -859,7 +765,7 @@ DINOFS_KNOB(push_hold, DINOFS_KNOB_PUSH_HOLD);
 DINOFS_KNOB(fold_delay_us, DINOFS_KNOB_FOLD_DELAY_US);
 DINOFS_KNOB(iget_delay_us, DINOFS_KNOB_IGET_DELAY_US);
 DINOFS_KNOB(arm_delay_ms, DINOFS_KNOB_ARM_DELAY_MS);
-DINOFS_KNOB(take_delay_us, DINOFS_KNOB_TAKE_DELAY_US);
+DINOFS_KNOB(take_hold, DINOFS_KNOB_TAKE_HOLD);
 
 #define DINOFS_KNOB_FILE(name) { #name, &dinofs_knob_##name##_fops }
 static const struct {
@@ -873,7 +779,7 @@ static const struct {
 	DINOFS_KNOB_FILE(fold_delay_us),
 	DINOFS_KNOB_FILE(iget_delay_us),
 	DINOFS_KNOB_FILE(arm_delay_ms),
-	DINOFS_KNOB_FILE(take_delay_us),
+	DINOFS_KNOB_FILE(take_hold),
 };
 
 /*
@@ -882,9 +788,9 @@ static const struct {
  * that a failed freeze restarts gc), "slow_worker_us" (the worker sleeps
  * this long per inode, to test the throttle against a slow worker) and
  * "fail_inactivate" (the next N inactivations fail with EIO before touching
- * the disk, to test that worker errors reach their callers), and three race
- * wideners: "push_hold", "fold_delay_us", "iget_delay_us" (see
- * rust/inodegc.rs).
+ * the disk, to test that worker errors reach their callers), and the race
+ * wideners "push_hold", "take_hold" (gates), "fold_delay_us",
+ * "iget_delay_us" and "arm_delay_ms" (see rust/inodegc.rs).
  * debugfs_remove() waits for readers, so the engine outlives every read.
  */
 struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)

@@ -44,37 +44,12 @@ struct dinofs_inode {
 	u32 map[DINOFS_MAP_SLOTS];
 	/* Blocks owned (data + indirect). Under map_lock. */
 	u32 blocks;
-	/* Deferred inactivation: link on a per-CPU gc queue, and the state
-	 * (NEED_INACTIVE, INACTIVATING; see rust/inodegc.rs). */
+	/* Deferred inactivation: link on a per-CPU gc queue (the state is
+	 * in the engine's gc index, rust/gc_index.rs). */
 	struct llist_node gc_node;
-	unsigned long gc_state;		/* enum dinofs_gc_state, under index lock */
-	struct hlist_node gc_hash;	/* in the mount's gc index while queued */
 	/* Blocks past EOF may be mapped (speculative preallocation). */
 	bool prealloc;
 	struct inode vfs_inode;
-};
-
-/* Deferred-inactivation states (rust/inodegc.rs). */
-enum dinofs_gc_state {
-	DINOFS_GC_NONE = 0,
-	DINOFS_GC_NEED_INACTIVE = 1,
-	DINOFS_GC_INACTIVATING = 2,
-	DINOFS_GC_CANCELLED = 3,
-};
-
-/* What dinofs_gc_index_claim() found for an inode number. */
-enum dinofs_gc_claim {
-	DINOFS_GC_ABSENT = 0,		/* not queued: read it from disk */
-	DINOFS_GC_WAS_CANCELLED = 1,	/* was waiting: cancelled, read it */
-	DINOFS_GC_BUSY = 2,		/* being inactivated: wait, retry */
-};
-
-#define DINOFS_GC_INDEX_BUCKETS 64
-
-/* The inodes between evict_inode and the end of their inactivation. */
-struct dinofs_gc_index {
-	spinlock_t lock;
-	struct hlist_head heads[DINOFS_GC_INDEX_BUCKETS];
 };
 
 /* Module init/exit: the inode cache and the filesystem type. */
@@ -162,15 +137,8 @@ enum {
 	DINOFS_KNOB_FOLD_DELAY_US = 4,
 	DINOFS_KNOB_IGET_DELAY_US = 5,
 	DINOFS_KNOB_ARM_DELAY_MS = 6,
-	DINOFS_KNOB_TAKE_DELAY_US = 7,
+	DINOFS_KNOB_TAKE_HOLD = 7,
 };
-struct dinofs_gc_index *dinofs_gc_index_new(void);
-void dinofs_gc_index_free(struct dinofs_gc_index *idx);
-void dinofs_gc_index_add(struct dinofs_gc_index *idx, struct inode *inode);
-void dinofs_gc_index_del(struct dinofs_gc_index *idx, struct inode *inode);
-int dinofs_gc_index_claim(struct dinofs_gc_index *idx, unsigned long ino);
-bool dinofs_gc_index_begin(struct dinofs_gc_index *idx, struct inode *inode);
-unsigned long dinofs_gc_state_of(struct inode *inode);
 void dinofs_debugfs_remove(struct dentry *dir);
 int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len);
 

@@ -9,6 +9,8 @@
 //! deferred-inactivation engine (`inodegc.rs`) calls it from per-CPU workers
 //! (or inline with `inodegc=sync`) once the VFS has destroyed the inode.
 
+#![forbid(unsafe_code)]
+
 use crate::alloc;
 use crate::format::{self, BlockPath, PTRS_PER_BLOCK};
 use crate::vfs::{self, Iget, Inode, MapGuard, NewInode, SuperBlock};

@@ -8,23 +8,25 @@
 //! unlinked: its blocks, its slot, maybe its cluster and its orphan-list
 //! entry must go), the inode is not torn down in the caller's context.
 //! [`InodeGc::queue`] puts it on the current CPU's lockless list and arms
-//! that CPU's work item on a bound workqueue; the worker ([`InodeGc::run_queue`])
+//! that CPU's work item on a bound workqueue; the worker ([`InodeGc::worker`])
 //! later runs `inode::inactivate()` for the whole batch, on the same CPU,
 //! with hot caches and without contending with other CPUs.
 //!
 //! # The inode state machine
 //!
-//! A dead inode moves through these states (the first three recorded in
-//! `gc_state`):
+//! A dead inode moves through these states (the first two recorded in the
+//! gc index, [`crate::gc_index`]):
 //!
-//! - `NEED_INACTIVE`: entered in the index at `evict_inode`, then queued at
+//! - `NEED_INACTIVE` (`Waiting`): entered in the index at `evict_inode`,
+//!   then queued at
 //!   `destroy_inode`, waiting. An unlinked inode's number is still
 //!   allocated on disk and on the orphan list, so a crash loses nothing.
-//! - `INACTIVATING`: taken by a worker: an unlinked inode is torn down
+//! - `INACTIVATING` (`Inactivating`): taken by a worker: an unlinked inode is torn down
 //!   (`inode::inactivate`), a linked one has its speculative preallocation
 //!   past EOF trimmed (`inode::trim_eof`).
-//! - `CANCELLED`: `iget` wanted the inode back while it was waiting; the
-//!   worker just frees the memory.
+//! - `CANCELLED`: `iget` wanted the inode back while it was waiting; its
+//!   index entry is removed, and `destroy_inode` (if it has not run yet)
+//!   or the worker just frees the memory.
 //! - freed: the worker released the memory (after an RCU grace period).
 //!
 //! - discarded: the filesystem was shut down (`FS_IOC_SHUTDOWN`); queued or
@@ -67,19 +69,22 @@
 //! the online mask: a CPU leaves the online mask before its CPU-dead
 //! callback runs, and a queue missed that way was a use-after-free at
 //! unmount upstream (62334fab4762). The CPU-dead callback
-//! ([`InodeGc::cpu_dead`]) moves a dead CPU's whole list onto the current
+//! ([`InodeGc::fold`]) moves a dead CPU's whole list onto the current
 //! CPU's queue and kicks it there: a latency improvement, not the only
 //! thing keeping work from being lost.
 
+#![forbid(unsafe_code)]
+
 use crate::format;
+use crate::gc_index::{Claim, GcIndex};
 use crate::inode;
 use crate::kernel_ext::cpu::{self, CpuId, PreemptGuard};
 use crate::kernel_ext::cpumask::CpuMask;
-use crate::kernel_ext::hotplug::{CpuDead, CpuDeadSetup, CpuDeadState, CpuHpNode};
+use crate::kernel_ext::deferred::{Deferred, DeferredOwner};
+use crate::kernel_ext::hotplug::{CpuDeadSetup, CpuDeadState};
 use crate::kernel_ext::nofs::NofsScope;
-use crate::kernel_ext::shrinker::{self, Shrinker, ShrinkerConfig, ShrinkerOps};
-use crate::kernel_ext::workqueue::{CpuQueue, CpuQueues, QueueOwner, Workqueue};
-use crate::prims::{Claim, GcIndex};
+use crate::kernel_ext::shrinker::{self, ShrinkerConfig};
+use crate::kernel_ext::workqueue::{CpuQueue, Workqueue};
 use crate::trace::{self, Dev};
 use crate::vfs::{DeadInode, SuperBlock};
 use core::sync::atomic::{
@@ -132,7 +137,6 @@ pub(crate) struct Stats {
     pub(crate) folds: AtomicU64,
     pub(crate) folded_items: AtomicU64,
     pub(crate) pushes: AtomicU64,
-    pub(crate) pushes_held: AtomicU64,
     pub(crate) flushes: AtomicU64,
     pub(crate) stops: AtomicU64,
     pub(crate) starts: AtomicU64,
@@ -147,32 +151,30 @@ pub(crate) struct Stats {
     pub(crate) errors: AtomicU64,
     pub(crate) discarded: AtomicU64,
     pub(crate) teardown_leftovers: AtomicU64,
+    pub(crate) not_indexed: AtomicU64,
 }
 
-/// The engine of one mount.
-///
-/// `#[repr(C)]` with the hotplug node first: the CPU-dead callback finds the
-/// engine from its node (see `kernel_ext::hotplug::CpuHpNode`).
+/// The engine of one mount: its state ([`GcState`]) with the per-CPU
+/// queues, workqueue, shrinker and CPU-dead callback that
+/// [`kernel_ext::deferred::Deferred`] owns with it, pinned in a box.
 ///
 /// # Lifetime
 ///
-/// [`InodeGc::new`] builds the engine in a box and writes its queues and
-/// workqueue while nothing else can see it. [`InodeGc::register`] then
-/// registers the shrinker and the CPU-hotplug node through a shared
-/// reference, and [`InodeGc::teardown`] (at unmount, or when a mount fails)
-/// unregisters them, cancels every queue's delayed work and waits for
-/// running workers, again through a shared reference. Only after that,
-/// when no callback, timer or worker can hold a reference any more, does
-/// the box get dropped (`Drop` runs `teardown` again as a backstop, which
-/// then finds nothing to do).
-#[repr(C)]
-pub(crate) struct InodeGc {
-    cpuhp_node: CpuHpNode<InodeGc>,
+/// [`InodeGc::create`] builds it; [`InodeGc::register_with`] registers the
+/// shrinker and the CPU-hotplug node; [`InodeGc::teardown`] (at unmount, or
+/// when a mount fails) closes it — callbacks unregistered, every queue's
+/// delayed work cancelled and closed to arming, running workers waited for
+/// — and discards what is left queued. `Deferred`'s `Drop` closes it again
+/// as a backstop before the box is freed, so no callback, timer or worker
+/// can outlive the engine whatever the caller does.
+///
+/// [`kernel_ext::deferred::Deferred`]: crate::kernel_ext::deferred::Deferred
+pub(crate) type InodeGc = Deferred<GcState>;
+
+/// The engine's own state (see [`InodeGc`]).
+pub(crate) struct GcState {
     /// The device, for tracepoints.
     dev: Dev,
-    queues: Option<CpuQueues<InodeGc>>,
-    wq: Option<Workqueue>,
-    shrinker: Shrinker<InodeGc>,
     /// Inodes from eviction until their inactivation is over (for iget).
     index: GcIndex,
     /// CPUs whose queue may be non-empty (observability and a fast path;
@@ -186,7 +188,7 @@ pub(crate) struct InodeGc {
     /// batch; `stop` waits for it to reach 0 (see [`InodeGc::stop`]).
     busy: AtomicU32,
     /// Bumped when a CPU-dead fold starts and when it ends: odd while a
-    /// fold has a batch in hand (see [`InodeGc::cpu_dead`]).
+    /// fold has a batch in hand (see [`InodeGc::fold`]).
     fold_seq: AtomicU32,
     /// `stop` returned and `start` has not run yet: nothing may be
     /// inactivated (checked by the worker, counted if violated).
@@ -211,15 +213,12 @@ pub(crate) struct InodeGc {
     /// touch the disk (the inode stays on the orphan list), to test that
     /// worker errors reach sync, freeze, remount and unmount.
     pub(crate) fail_inactivate: AtomicU32,
-    /// Race widener (debug knob, a one-push gate): written 1, the next
-    /// `push` to pass its "enabled" check takes the gate (1 -> 2, counted in
-    /// `pushes_held`) and waits there, before arming the work, until the
-    /// knob is written 0 (at most [`PUSH_HOLD_MAX_MS`]); every other push
-    /// goes by. A test waits for `pushes_held` to know a push sampled
-    /// "enabled", freezes, closes files, then releases it: item 6's late
-    /// arm. One push only: the freeze's own `sync_fs` pushes too, and must
-    /// not be held.
-    pub(crate) push_hold: AtomicU32,
+    /// Race widener (debug knob `push_hold`): the next `push` past its
+    /// "enabled" check waits here before arming the work. A test waits for
+    /// `pushes_held`, freezes, closes files, then opens the gate: item 6's
+    /// late arm. One push only: the freeze's own `sync_fs` pushes too, and
+    /// must not be held.
+    pub(crate) push_hold: HoldGate,
     /// Race wideners (debug knobs, microseconds): the CPU-dead fold spins
     /// this long while it holds a batch (item 8); `iget` sleeps this long
     /// between `iget_locked` and the gc index (item 4). The tests set them
@@ -231,16 +230,60 @@ pub(crate) struct InodeGc {
     /// trickle of queued inodes arms the work with, so a test can hold a
     /// timer armed across a CPU going offline and an unmount (item 5).
     pub(crate) arm_delay_ms: AtomicU32,
-    /// Race widener (microseconds): the worker sleeps this long after its
-    /// gate, before it takes its list, so an inode queued meanwhile re-arms
-    /// the timer and is then taken with the list: the "timer armed, list
-    /// empty" state teardown must cancel (item 5).
-    pub(crate) take_delay_us: AtomicU32,
+    /// Race widener (debug knob `take_hold`): the next worker past its
+    /// gate waits here before it takes its list, so inodes queued meanwhile
+    /// pile up (reclaim's shrinker finds them, test 310) or re-arm the
+    /// timer and are then taken with the list: the "timer armed, list
+    /// empty" state teardown must cancel (item 5, test 410).
+    pub(crate) take_hold: HoldGate,
 }
 
-/// Longest a `push` waits on the `push_hold` knob (a test that dies with the
-/// knob set must not hang statfs for good).
-const PUSH_HOLD_MAX_MS: u32 = 60_000;
+/// A debug knob that holds one caller at a point of a race (a race
+/// widener that is a gate, not a delay: a delay long enough on the debug
+/// kernel was too short on a loaded machine or on KASAN). Written 1 it is
+/// armed; the next caller of [`HoldGate::pass`] takes it (1 -> 2, counted
+/// in `held`) and waits until it is written 0, at most [`HOLD_MAX_MS`];
+/// every other caller goes by. A test waits for `held` to rise, does what
+/// must happen inside the window, then opens the gate.
+#[derive(Default)]
+pub(crate) struct HoldGate {
+    state: AtomicU32,
+    held: AtomicU64,
+}
+
+/// Longest a [`HoldGate`] holds (a test that dies with a gate armed must
+/// not hang statfs or a worker for good; under the hung-task timeout).
+const HOLD_MAX_MS: u32 = 60_000;
+
+impl HoldGate {
+    /// Holds the caller if the gate is armed and nobody holds it yet.
+    /// Sleeps.
+    fn pass(&self) {
+        if self.state.compare_exchange(1, 2, Relaxed, Relaxed).is_err() {
+            return;
+        }
+        self.held.fetch_add(1, Relaxed);
+        let mut waited = 0;
+        while self.state.load(Relaxed) == 2 && waited < HOLD_MAX_MS {
+            cpu::usleep(10_000);
+            waited += 10;
+        }
+    }
+
+    /// The knob's value: 0 open, 1 armed, 2 holding.
+    fn knob(&self) -> u64 {
+        self.state.load(Relaxed) as u64
+    }
+
+    /// Writes the knob: 1 arms, 0 opens (and releases a held caller).
+    fn set_knob(&self, v: u64) -> Result {
+        match v {
+            0 | 1 => self.state.store(v as u32, Relaxed),
+            _ => return Err(EINVAL),
+        }
+        Ok(())
+    }
+}
 
 /// CPUs the per-CPU statistics cover (the test kernel has NR_CPUS=8).
 pub(crate) const MAX_CPUS: usize = 64;
@@ -253,68 +296,44 @@ const KNOB_PUSH_HOLD: u32 = crate::bindings::DINOFS_KNOB_PUSH_HOLD;
 const KNOB_FOLD_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_FOLD_DELAY_US;
 const KNOB_IGET_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_IGET_DELAY_US;
 const KNOB_ARM_DELAY_MS: u32 = crate::bindings::DINOFS_KNOB_ARM_DELAY_MS;
-const KNOB_TAKE_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_TAKE_DELAY_US;
+const KNOB_TAKE_HOLD: u32 = crate::bindings::DINOFS_KNOB_TAKE_HOLD;
 
 impl InodeGc {
-    /// Sets up the engine of a mount: queues and workqueue. Starts enabled
-    /// unless the mount is read-only. Nothing can call into it until
-    /// [`Self::register`].
-    pub(crate) fn new(sb: &SuperBlock, sync_mode: bool) -> Result<KBox<Self>> {
-        let mut gc = KBox::new(
-            Self {
-                cpuhp_node: CpuHpNode::new(),
-                dev: sb.dev(),
-                queues: None,
-                wq: None,
-                shrinker: Shrinker::new(),
-                index: GcIndex::new()?,
-                nonempty: CpuMask::new()?,
-                enabled: AtomicBool::new(!sb.rdonly()),
-                draining: AtomicBool::new(false),
-                busy: AtomicU32::new(0),
-                fold_seq: AtomicU32::new(0),
-                at_rest: AtomicBool::new(sb.rdonly()),
-                shut_down: AtomicBool::new(false),
-                torn_down: AtomicBool::new(false),
-                sync_mode,
-                cpu_runs: [const { AtomicU64::new(0) }; MAX_CPUS],
-                stats: Stats::default(),
-                fail_next_freeze: AtomicBool::new(false),
-                slow_worker_us: AtomicU32::new(0),
-                fail_inactivate: AtomicU32::new(0),
-                push_hold: AtomicU32::new(0),
-                fold_delay_us: AtomicU32::new(0),
-                iget_delay_us: AtomicU32::new(0),
-                arm_delay_ms: AtomicU32::new(0),
-                take_delay_us: AtomicU32::new(0),
-            },
-            GFP_KERNEL,
-        )?;
-        // Nothing else refers to the engine yet: no callback is registered
-        // and no work can be armed before this function returns.
-        // SAFETY: the engine is boxed (its address is fixed) and drops its
-        // queues only after `teardown` cancelled every work item.
-        gc.queues = Some(unsafe { CpuQueues::new(&*gc)? });
+    /// Sets up the engine of a mount: its state, queues and workqueue.
+    /// Starts enabled unless the mount is read-only. Nothing calls into it
+    /// until something queues, or [`Self::register_with`].
+    pub(crate) fn create(sb: &SuperBlock, sync_mode: bool) -> Result<Pin<KBox<Self>>> {
+        let state = GcState {
+            dev: sb.dev(),
+            index: GcIndex::new()?,
+            nonempty: CpuMask::new()?,
+            enabled: AtomicBool::new(!sb.rdonly()),
+            draining: AtomicBool::new(false),
+            busy: AtomicU32::new(0),
+            fold_seq: AtomicU32::new(0),
+            at_rest: AtomicBool::new(sb.rdonly()),
+            shut_down: AtomicBool::new(false),
+            torn_down: AtomicBool::new(false),
+            sync_mode,
+            cpu_runs: [const { AtomicU64::new(0) }; MAX_CPUS],
+            stats: Stats::default(),
+            fail_next_freeze: AtomicBool::new(false),
+            slow_worker_us: AtomicU32::new(0),
+            fail_inactivate: AtomicU32::new(0),
+            push_hold: HoldGate::default(),
+            fold_delay_us: AtomicU32::new(0),
+            iget_delay_us: AtomicU32::new(0),
+            arm_delay_ms: AtomicU32::new(0),
+            take_hold: HoldGate::default(),
+        };
         // Bound, one work at a time per CPU, a rescuer (reclaim waits on
         // it: the throttle), parked over suspend.
-        gc.wq = Some(Workqueue::new_bound(
-            kernel::c_str!("dinofs-inodegc"),
-            sb.id(),
-            1,
-            true,
-            true,
-        )?);
-        Ok(gc)
+        let wq = Workqueue::new_bound(kernel::c_str!("dinofs-inodegc"), sb.id(), 1, true, true)?;
+        Deferred::new(state, wq)
     }
 
-    /// Registers the engine's shrinker and CPU-dead callback. From here on
-    /// callbacks may hold `&InodeGc`, so the engine is only ever used
-    /// through shared references until [`Self::teardown`] returns.
-    pub(crate) fn register(&self, sb: &SuperBlock) -> Result {
-        // SAFETY: `cpuhp_node` is the first field of the `#[repr(C)]`
-        // engine, which is boxed and unregisters the node in `teardown`
-        // before the box is freed.
-        unsafe { self.cpuhp_node.register(&CPU_DEAD)? };
+    /// Registers the engine's shrinker and CPU-dead callback.
+    pub(crate) fn register_with(&self, sb: &SuperBlock) -> Result {
         let cfg = ShrinkerConfig {
             // It frees nothing itself: it makes the workers run.
             seeks: 0,
@@ -322,23 +341,15 @@ impl InodeGc {
             batch: QUEUE_DEPTH as i64,
             nonslab: true,
         };
-        // SAFETY: as above for the shrinker.
-        if let Err(e) = unsafe {
-            self.shrinker
-                .register(kernel::c_str!("dinofs-inodegc"), sb.id(), self, cfg)
-        } {
-            self.cpuhp_node.unregister();
-            return Err(e);
-        }
-        Ok(())
+        self.register(&CPU_DEAD, kernel::c_str!("dinofs-inodegc"), sb.id(), cfg)
     }
 
     fn queues(&self) -> impl Iterator<Item = &GcQueue> {
-        self.queues.iter().flat_map(|q| q.iter())
+        self.cpu_queues()
     }
 
     fn queue_of(&self, cpu: CpuId) -> Option<&GcQueue> {
-        self.queues.as_ref().and_then(|q| q.get(cpu))
+        self.cpu_queue(cpu)
     }
 
     /// Whether workers may run.
@@ -361,15 +372,26 @@ impl InodeGc {
             return;
         }
         let prealloc = inode.lock_map().prealloc();
-        if inode.nlink() == 0 || prealloc {
-            self.index.add(inode);
+        if (inode.nlink() == 0 || prealloc) && self.index.add(inode.ino(), inode.id()).is_err() {
+            // No memory for the index entry: not deferred, not
+            // inactivated. An unlinked inode stays on the on-disk orphan
+            // list for the next mount's recovery; preallocation past EOF
+            // stays mapped until the next eviction trims it.
+            if self.stats.not_indexed.fetch_add(1, Relaxed) == 0 {
+                pr_warn!(
+                    "inodegc: no memory to defer inode {}; left for orphan recovery (counted in not_indexed)\n",
+                    inode.ino()
+                );
+            }
         }
     }
 
     /// `->destroy_inode`: queue the inode for inactivation, inactivate it
     /// now (`inodegc=sync`), or free it.
     pub(crate) fn destroy_inode(&self, inode: DeadInode) {
-        if !inode.inode().gc_pending() {
+        let i = inode.inode();
+        if !self.index.contains(i.ino(), i.id()) {
+            // Needs no disk work, or `iget` cancelled it already.
             return drop(inode);
         }
         if self.is_shut_down() {
@@ -433,12 +455,9 @@ impl InodeGc {
     fn queue(&self, inode: DeadInode) {
         let low = Self::space_low(inode.inode().sb());
         let ino = inode.inode().ino();
-        let Some(queues) = self.queues.as_ref() else {
-            return discard_one(self, inode);
-        };
         let (q, items) = {
             let cpu = PreemptGuard::new();
-            let Some(q) = queues.get(cpu.cpu()) else {
+            let Some(q) = self.queue_of(cpu.cpu()) else {
                 drop(cpu);
                 return discard_one(self, inode);
             };
@@ -452,9 +471,7 @@ impl InodeGc {
                 } else {
                     self.trickle_delay()
                 };
-                if let Some(wq) = &self.wq {
-                    wq.queue_on(q, delay);
-                }
+                self.arm(q, delay);
             }
             (q, items)
         };
@@ -476,9 +493,7 @@ impl InodeGc {
         for q in self.queues() {
             if !q.is_empty() {
                 any = true;
-                if let Some(wq) = &self.wq {
-                    wq.queue_on(q, 0);
-                }
+                self.arm(q, 0);
             }
         }
         any
@@ -507,9 +522,7 @@ impl InodeGc {
         loop {
             let s1 = self.fold_quiet();
             let any = self.queue_all();
-            if let Some(wq) = &self.wq {
-                wq.flush();
-            }
+            self.flush_workqueue();
             // A fold that started after `s1` may have taken a batch off a
             // queue this pass had not looked at yet and put it on one it
             // had already passed: look again.
@@ -544,19 +557,8 @@ impl InodeGc {
         }
         self.stats.pushes.fetch_add(1, Relaxed);
         trace::inodegc_push(self.dev);
-        if self
-            .push_hold
-            .compare_exchange(1, 2, Relaxed, Relaxed)
-            .is_ok()
-        {
-            // Race widener: "enabled" was sampled; `stop` may run now.
-            self.stats.pushes_held.fetch_add(1, Relaxed);
-            let mut waited = 0;
-            while self.push_hold.load(Relaxed) == 2 && waited < PUSH_HOLD_MAX_MS {
-                cpu::usleep(10_000);
-                waited += 10;
-            }
-        }
+        // Race widener: "enabled" was sampled; `stop` may run now.
+        self.push_hold.pass();
         self.queue_all();
     }
 
@@ -586,9 +588,7 @@ impl InodeGc {
         // leaves its list alone. `busy` and the flags are SeqCst, so a
         // worker either is counted here or sees `draining == false`.
         while self.busy.load(SeqCst) != 0 {
-            if let Some(wq) = &self.wq {
-                wq.flush();
-            }
+            self.flush_workqueue();
         }
     }
 
@@ -702,22 +702,19 @@ impl InodeGc {
             return;
         }
         self.enabled.store(false, SeqCst);
-        // No shrinker scan or CPU-dead fold can arm work after these.
-        self.shrinker.unregister();
-        self.cpuhp_node.unregister();
-        // Every possible CPU, armed or not: a timer may be armed on a queue
-        // whose list is empty (a worker that took the list before its work
-        // was re-armed), and destroy_workqueue does not wait for timers.
-        for q in self.queues() {
-            q.cancel_sync();
-        }
+        // No shrinker scan or CPU-dead fold runs after this, and no queue
+        // is armed by anyone: every possible CPU's queue, armed or not, is
+        // closed and cancelled (a timer may be armed on a queue whose list
+        // is empty: a worker that took the list before its work was
+        // re-armed; destroy_workqueue does not wait for timers).
+        self.close();
         let mut left = 0u64;
         for q in self.queues() {
             let batch = q.take_all();
             let n = batch.remaining();
             left += n as u64;
             for inode in batch {
-                self.index.del(inode.inode());
+                self.index.del(inode.inode().ino(), inode.inode().id());
                 drop(inode);
             }
             sub_items(q, n);
@@ -759,9 +756,7 @@ impl InodeGc {
             if !q.is_empty() {
                 any = true;
                 q.data().shrinker_hits.fetch_add(1, Relaxed);
-                if let Some(wq) = &self.wq {
-                    wq.queue_on(q, 0);
-                }
+                self.arm(q, 0);
             }
         }
         if any {
@@ -809,11 +804,11 @@ impl InodeGc {
             KNOB_FAIL_NEXT_FREEZE => self.fail_next_freeze.load(Relaxed) as u64,
             KNOB_SLOW_WORKER_US => self.slow_worker_us.load(Relaxed) as u64,
             KNOB_FAIL_INACTIVATE => self.fail_inactivate.load(Relaxed) as u64,
-            KNOB_PUSH_HOLD => self.push_hold.load(Relaxed) as u64,
+            KNOB_PUSH_HOLD => self.push_hold.knob(),
             KNOB_FOLD_DELAY_US => self.fold_delay_us.load(Relaxed) as u64,
             KNOB_IGET_DELAY_US => self.iget_delay_us.load(Relaxed) as u64,
             KNOB_ARM_DELAY_MS => self.arm_delay_ms.load(Relaxed) as u64,
-            KNOB_TAKE_DELAY_US => self.take_delay_us.load(Relaxed) as u64,
+            KNOB_TAKE_HOLD => self.take_hold.knob(),
             _ => 0,
         }
     }
@@ -823,14 +818,14 @@ impl InodeGc {
         let v32 = u32::try_from(value).map_err(|_| EINVAL)?;
         match knob {
             KNOB_FAIL_NEXT_FREEZE if value <= 1 => self.fail_next_freeze.store(value == 1, Relaxed),
-            KNOB_SLOW_WORKER_US if v32 <= 1_000_000 => self.slow_worker_us.store(v32, Relaxed),
+            KNOB_SLOW_WORKER_US if v32 <= 5_000_000 => self.slow_worker_us.store(v32, Relaxed),
             KNOB_FAIL_INACTIVATE => self.fail_inactivate.store(v32, Relaxed),
-            KNOB_PUSH_HOLD if value <= 1 => self.push_hold.store(v32, Relaxed),
+            KNOB_PUSH_HOLD => return self.push_hold.set_knob(value),
             // Spun with preemption disabled: keep it short.
             KNOB_FOLD_DELAY_US if v32 <= 10_000 => self.fold_delay_us.store(v32, Relaxed),
             KNOB_IGET_DELAY_US if v32 <= 1_000_000 => self.iget_delay_us.store(v32, Relaxed),
             KNOB_ARM_DELAY_MS if v32 <= 60_000 => self.arm_delay_ms.store(v32, Relaxed),
-            KNOB_TAKE_DELAY_US if v32 <= 10_000_000 => self.take_delay_us.store(v32, Relaxed),
+            KNOB_TAKE_HOLD => return self.take_hold.set_knob(value),
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -845,22 +840,9 @@ fn sub_items(q: &GcQueue, n: u32) {
         .fetch_update(Relaxed, Relaxed, |v| Some(v.saturating_sub(n)));
 }
 
-impl Drop for InodeGc {
-    /// Frees the engine. [`InodeGc::teardown`] has run (it runs again here
-    /// as a backstop and then finds nothing to do), so no callback, timer or
-    /// worker refers to the engine any more.
-    fn drop(&mut self) {
-        self.teardown();
-        // destroy_workqueue: nothing is queued or armed (teardown cancelled
-        // every work item), so it only frees.
-        drop(self.wq.take());
-        drop(self.queues.take());
-    }
-}
-
 /// Frees a dead inode without touching the disk (after a shutdown).
 fn discard_one(gc: &InodeGc, inode: DeadInode) {
-    gc.index.del(inode.inode());
+    gc.index.del(inode.inode().ino(), inode.inode().id());
     gc.stats.discarded.fetch_add(1, Relaxed);
     drop(inode);
 }
@@ -873,9 +855,9 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
         return 0;
     }
     let i = inode.inode();
-    if !gc.index.begin(i) {
-        // iget cancelled it: a live inode owns the disk state now.
-        gc.index.del(i);
+    if !gc.index.begin(i.ino(), i.id()) {
+        // iget cancelled it (and removed it from the index): a live inode
+        // owns the disk state now.
         drop(inode);
         return 0;
     }
@@ -899,7 +881,7 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
         gc.stats.trims.fetch_add(1, Relaxed);
         inode::trim_eof(i)
     };
-    gc.index.del(i);
+    gc.index.del(i.ino(), i.id());
     gc.stats.inactivated.fetch_add(1, Relaxed);
     let errno = match r {
         Ok(()) => 0,
@@ -930,12 +912,30 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
     errno
 }
 
-impl QueueOwner for InodeGc {
+impl DeferredOwner for GcState {
     type Item = DeadInode;
     type PerCpuData = GcQueueData;
 
+    fn run_queue(gc: &InodeGc, q: &GcQueue) {
+        gc.worker(q)
+    }
+
+    fn cpu_dead(gc: &InodeGc, cpu: CpuId) {
+        gc.fold(cpu)
+    }
+
+    fn count_objects(gc: &InodeGc) -> u64 {
+        gc.shrinker_count()
+    }
+
+    fn scan_objects(gc: &InodeGc, _nr_to_scan: u64) -> u64 {
+        gc.shrinker_scan()
+    }
+}
+
+impl InodeGc {
     /// The worker: drains one CPU's queue, on that CPU.
-    fn run_queue(&self, q: &GcQueue) {
+    fn worker(&self, q: &GcQueue) {
         // The gate: count ourselves busy first, then look at the flags (both
         // SeqCst; `InodeGc::drain` relies on this order). A worker armed
         // late (after `stop` returned) finds gc neither enabled nor
@@ -958,11 +958,8 @@ impl QueueOwner for InodeGc {
         if let Some(r) = self.cpu_runs.get(q.cpu().as_usize()) {
             r.fetch_add(1, Relaxed);
         }
-        let d = self.take_delay_us.load(Relaxed);
-        if d > 0 {
-            // Race widener: an inode queued now re-arms the timer.
-            cpu::usleep(d);
-        }
+        // Race widener: an inode queued now re-arms the timer.
+        self.take_hold.pass();
         self.nonempty.clear(q.cpu());
         q.data().shrinker_hits.store(0, Relaxed);
         // Take the list first, then lower the count by exactly what was
@@ -998,17 +995,7 @@ pub(crate) fn module_init() -> Result<CpuDeadSetup<InodeGc>> {
     CPU_DEAD.setup(kernel::c_str!("fs/dinofs:dead"))
 }
 
-impl ShrinkerOps for InodeGc {
-    fn count_objects(&self) -> u64 {
-        self.shrinker_count()
-    }
-
-    fn scan_objects(&self, _nr_to_scan: u64) -> u64 {
-        self.shrinker_scan()
-    }
-}
-
-impl CpuDead for InodeGc {
+impl InodeGc {
     /// The CPU-dead fold: move a dead CPU's queue to this CPU and kick it.
     ///
     /// The batch is in hand (on no list) only between `take_all` and
@@ -1017,11 +1004,8 @@ impl CpuDead for InodeGc {
     /// waits for it to end and scans again ([`InodeGc::run_all`]), so no
     /// queued inode is ever invisible to them. The dead CPU's armed timer
     /// is cancelled: its list is empty now.
-    fn cpu_dead(&self, dead: CpuId) {
-        let (Some(queues), Some(wq)) = (self.queues.as_ref(), self.wq.as_ref()) else {
-            return;
-        };
-        let Some(dq) = queues.get(dead) else {
+    fn fold(&self, dead: CpuId) {
+        let Some(dq) = self.queue_of(dead) else {
             return;
         };
         // Runs in the hotplug thread; at most one callback per engine at a
@@ -1037,7 +1021,7 @@ impl CpuDead for InodeGc {
             // Race widener: the batch is on no list now.
             cpu::udelay(d);
         }
-        let moved = match queues.get(cpu.cpu()) {
+        let moved = match self.queue_of(cpu.cpu()) {
             Some(q) if n > 0 => {
                 let mut m = 0;
                 for inode in batch {
@@ -1047,7 +1031,7 @@ impl CpuDead for InodeGc {
                 q.data().items.fetch_add(m, Relaxed);
                 self.nonempty.set(cpu.cpu());
                 if self.is_enabled() {
-                    wq.queue_on(q, 0);
+                    self.arm(q, 0);
                 }
                 m
             }
@@ -1109,7 +1093,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
 /// line, then one line per possible CPU.
 pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
-    let rows: [(&str, &AtomicU64); 22] = [
+    let rows: [(&str, &AtomicU64); 24] = [
         ("queued", &s.queued),
         ("inactivated", &s.inactivated),
         ("worker_runs", &s.worker_runs),
@@ -1117,7 +1101,8 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         ("folds", &s.folds),
         ("folded_items", &s.folded_items),
         ("pushes", &s.pushes),
-        ("pushes_held", &s.pushes_held),
+        ("pushes_held", &gc.push_hold.held),
+        ("takes_held", &gc.take_hold.held),
         ("flushes", &s.flushes),
         ("stops", &s.stops),
         ("starts", &s.starts),
@@ -1132,6 +1117,7 @@ pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
         ("errors", &s.errors),
         ("discarded", &s.discarded),
         ("teardown_leftovers", &s.teardown_leftovers),
+        ("not_indexed", &s.not_indexed),
     ];
     let _ = writeln!(w, "enabled {}", gc.is_enabled() as u32);
     let _ = writeln!(w, "shut_down {}", gc.is_shut_down() as u32);

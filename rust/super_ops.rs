@@ -83,7 +83,7 @@ pub(crate) struct DinoSb {
     /// `/sys/kernel/debug/dinofs/<dev>/`.
     debugfs: Option<vfs::DebugfsDir>,
     /// The deferred-inactivation engine.
-    pub(crate) gc: KBox<InodeGc>,
+    pub(crate) gc: Pin<KBox<InodeGc>>,
     /// The superblock as read at mount (immutable fields: geometry, root,
     /// uuid, label); counters live in [`Self::alloc`].
     pub(crate) disk: Superblock,
@@ -198,9 +198,9 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     }
     let (free_blocks, clusters, free_inodes) = counts;
     let opts = *fc.options();
-    let gc = InodeGc::new(sb, opts.inodegc_sync)?;
-    // SAFETY: the engine is boxed (fixed address) and `DinoSb` drops the
-    // directory (its first field) before the engine.
+    let gc = InodeGc::create(sb, opts.inodegc_sync)?;
+    // SAFETY: the engine is pinned in its box (fixed address) and `DinoSb`
+    // drops the directory (its first field) before the engine.
     let debugfs = Some(unsafe { vfs::DebugfsDir::new(sb, &gc) });
     let info = KBox::pin_init(
         try_pin_init!(DinoSb {
@@ -234,7 +234,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     }
     // Last: from here on the shrinker and the CPU-dead callback may call
     // into the engine; every later failure tears it down first (free_info).
-    info.gc.register(sb)?;
+    info.gc.register_with(sb)?;
     Ok(info)
 }
 

@@ -415,15 +415,11 @@ impl Inode {
         self.0.get()
     }
 
-    /// The C inode, for the gc index wrapper (`prims.rs`).
-    pub(crate) fn as_raw(&self) -> *mut bindings::inode {
-        self.0.get()
-    }
-
-    /// Whether the engine put this inode in its index (at eviction).
-    pub(crate) fn gc_pending(&self) -> bool {
-        // SAFETY: live inode; a racy read of a word set at eviction.
-        unsafe { bindings::dinofs_gc_state_of(self.as_ptr()) != 0 }
+    /// The in-memory inode's identity: its address, as an integer (never
+    /// turned back into a pointer). Unique among live inodes; the engine's
+    /// gc index tells a dead inode from a newer one with the same number.
+    pub(crate) fn id(&self) -> usize {
+        self.as_ptr() as usize
     }
 
     /// The inode number.
@@ -1687,4 +1683,21 @@ extern "C" fn dinofs_rs_iterate_shared(
         crate::dir::readdir(dir, &mut emitter)?;
         Ok(0)
     })
+}
+
+/// The test harness's failure switch (`make check DINOFS_BREAK=splat`).
+pub(crate) mod selftest {
+    use crate::bindings;
+
+    /// Whether the module was loaded with `selftest_splat=1`.
+    pub(crate) fn splat_requested() -> bool {
+        // SAFETY: reads a module parameter; no preconditions.
+        unsafe { bindings::dinofs_selftest_splat() }
+    }
+
+    /// Emits one deliberate `WARNING:` with a backtrace.
+    pub(crate) fn warn() {
+        // SAFETY: `WARN()` from process context; no preconditions.
+        unsafe { bindings::dinofs_selftest_warn() }
+    }
 }

@@ -12,7 +12,7 @@
 #    offline; the fold moves the inode to a live CPU, runs it there, and
 #    cancels the dead CPU's timer (armed 1 before, 0 after).
 # 2. Unmount with a timer armed over an empty list: the worker for CPU 3 is
-#    held before it takes its list (take_delay_us); an unlink queued
+#    held before it takes its list (the take_hold gate); an unlink queued
 #    meanwhile re-arms the timer and is then taken with the list. Teardown
 #    must cancel that timer before it frees the workqueue and the per-CPU
 #    queues; a second mount then reuses the memory while the old timer
@@ -49,15 +49,20 @@ umount /mnt/d
 log "2. unmount with a timer armed over an empty list"
 mount -t dinofs "$DEV1" /mnt/d
 gc_knob /mnt/d arm_delay_ms $((10000 * DINOFS_SLOW))
-gc_knob /mnt/d take_delay_us $((1500000 * DINOFS_SLOW))
 for i in 1 2; do head -c 65536 /dev/zero >/mnt/d/f$i; done
 sync
 taskset -c 3 rm /mnt/d/f1
-# The sync runs CPU 3's worker now; it waits 1.5 s before taking its list.
+# The sync runs CPU 3's worker now; it holds before taking its list, while
+# f2's unlink re-arms the timer.
+t0=$(gc_stat /mnt/d takes_held)
+gc_knob /mnt/d take_hold 1
+FAIL_DUMP='gc_knob /mnt/d take_hold 0; gc_stats /mnt/d'
 sync &
 syncer=$!
-sleep 0.5
+wait_for 30 "CPU 3's worker held at take_hold" '[ "$(gc_stat /mnt/d takes_held)" -gt "$t0" ]'
 taskset -c 3 rm /mnt/d/f2
+gc_knob /mnt/d take_hold 0
+FAIL_DUMP=
 wait $syncer || fail "sync"
 sync
 assert_eq "$(gc_stat /mnt/d queued_now)" 0 "queued after sync"

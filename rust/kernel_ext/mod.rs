@@ -6,7 +6,9 @@
 //! owned items, a bound workqueue with per-CPU queues drained by delayed
 //! work on their own CPU, memory-allocation scopes, a shrinker and a
 //! multi-instance CPU-hotplug state, each generic over the trait its
-//! callbacks call.
+//! callbacks call; and `Deferred`, which owns an owner together with its
+//! queues, workqueue, shrinker and CPU-dead node, so a user of the pattern
+//! needs no `unsafe` at all.
 //!
 //! Layering: this is the bottom layer. It may use the `kernel` crate and
 //! [`crate::bindings`] (including the C shims for inline and macro APIs in
@@ -17,6 +19,7 @@
 
 pub(crate) mod cpu;
 pub(crate) mod cpumask;
+pub(crate) mod deferred;
 pub(crate) mod hotplug;
 pub(crate) mod llist;
 pub(crate) mod nofs;

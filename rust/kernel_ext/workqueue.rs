@@ -8,6 +8,7 @@ use super::llist::{Batch, LList, LListItem};
 use super::percpu::PerCpu;
 use crate::bindings;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
 use kernel::init::pin_init_from_closure;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -48,18 +49,26 @@ impl Workqueue {
 
     /// (Re)arms `q`'s work on `q`'s own CPU to run after `delay` jiffies
     /// (0 = now). Always on the queue's CPU: a work item run elsewhere
-    /// would race with that CPU's producers (upstream 03e0add80f4c).
+    /// would race with that CPU's producers (upstream 03e0add80f4c). Does
+    /// nothing once the queue is closed ([`CpuQueue::close`]). Callable in
+    /// any context.
     pub(crate) fn queue_on<O: QueueOwner>(&self, q: &CpuQueue<O>, delay: u64) {
-        // SAFETY: a live workqueue and an initialised work item; callable in
-        // any context.
-        unsafe {
-            bindings::mod_delayed_work_on(
-                q.cpu.as_u32() as i32,
-                self.0.as_ptr(),
-                q.work.get(),
-                delay as _,
-            );
+        // Counted before the flag is read (both SeqCst): `close` either
+        // sees this arm in flight and waits for it, or this sees `closed`.
+        q.arming.fetch_add(1, SeqCst);
+        if !q.closed.load(SeqCst) {
+            // SAFETY: a live workqueue and an initialised work item;
+            // callable in any context.
+            unsafe {
+                bindings::mod_delayed_work_on(
+                    q.cpu.as_u32() as i32,
+                    self.0.as_ptr(),
+                    q.work.get(),
+                    delay as _,
+                );
+            }
         }
+        q.arming.fetch_sub(1, SeqCst);
     }
 
     /// Waits for every work item queued so far to finish.
@@ -99,6 +108,11 @@ pub(crate) struct CpuQueue<O: QueueOwner> {
     list: LList<O::Item>,
     cpu: CpuId,
     owner: *const O,
+    /// Set by [`CpuQueue::close`]: the work is never armed again.
+    closed: AtomicBool,
+    /// Arms in flight ([`Workqueue::queue_on`] between its count and its
+    /// `mod_delayed_work_on`).
+    arming: AtomicU32,
     data: O::PerCpuData,
 }
 
@@ -156,6 +170,20 @@ impl<O: QueueOwner> CpuQueue<O> {
         unsafe { bindings::cancel_delayed_work_sync(self.work.get()) };
     }
 
+    /// Closes the queue: from now on [`Workqueue::queue_on`] leaves it
+    /// alone; waits for arms in flight, then cancels the pending work or
+    /// timer and waits for a running one. Afterwards the work item never
+    /// runs again, whoever holds the queue. Sleeps; idempotent.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, SeqCst);
+        // An arm in flight is a few instructions, but its task may be
+        // preempted between them.
+        while self.arming.load(SeqCst) != 0 {
+            super::cpu::usleep(10);
+        }
+        self.cancel_sync();
+    }
+
     /// Runs the pending work now and waits for it (the throttle). Sleeps.
     pub(crate) fn flush_work(&self) {
         // SAFETY: as above.
@@ -197,7 +225,19 @@ impl<O: QueueOwner> CpuQueues<O> {
     /// work items call it through a raw pointer (dropping the queues
     /// cancels them and waits).
     pub(crate) unsafe fn new(owner: &O) -> Result<Self> {
-        let owner: *const O = owner;
+        // SAFETY: the caller's contract, for a pointer made from a
+        // reference.
+        unsafe { Self::new_raw(owner) }
+    }
+
+    /// [`Self::new`] for an owner that is not initialised yet: `owner` is
+    /// the address it will have (see `super::deferred`).
+    ///
+    /// # Safety
+    ///
+    /// No work item may run before `owner` points to an initialised `O`,
+    /// which must then neither move nor be freed while the queues exist.
+    pub(super) unsafe fn new_raw(owner: *const O) -> Result<Self> {
         let queues = PerCpu::new(|cpu| {
             // SAFETY: the closure initialises every field of the slot
             // before it returns Ok, and fails never.
@@ -210,6 +250,8 @@ impl<O: QueueOwner> CpuQueues<O> {
                     (&raw mut (*slot).list).write(LList::new());
                     (&raw mut (*slot).cpu).write(cpu);
                     (&raw mut (*slot).owner).write(owner);
+                    (&raw mut (*slot).closed).write(AtomicBool::new(false));
+                    (&raw mut (*slot).arming).write(AtomicU32::new(0));
                     (&raw mut (*slot).data).write(O::PerCpuData::default());
                     Ok(())
                 })
