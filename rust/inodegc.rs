@@ -344,14 +344,6 @@ impl InodeGc {
         self.register(&CPU_DEAD, kernel::c_str!("dinofs-inodegc"), sb.id(), cfg)
     }
 
-    fn queues(&self) -> impl Iterator<Item = &GcQueue> {
-        self.cpu_queues()
-    }
-
-    fn queue_of(&self, cpu: CpuId) -> Option<&GcQueue> {
-        self.cpu_queue(cpu)
-    }
-
     /// Whether workers may run.
     pub(crate) fn is_enabled(&self) -> bool {
         self.enabled.load(SeqCst)
@@ -457,7 +449,7 @@ impl InodeGc {
         let ino = inode.inode().ino();
         let (q, items) = {
             let cpu = PreemptGuard::new();
-            let Some(q) = self.queue_of(cpu.cpu()) else {
+            let Some(q) = self.cpu_queue(cpu.cpu()) else {
                 drop(cpu);
                 return discard_one(self, inode);
             };
@@ -490,7 +482,7 @@ impl InodeGc {
     /// which may hold a batch on no list; see [`Self::run_all`].
     fn queue_all(&self) -> bool {
         let mut any = false;
-        for q in self.queues() {
+        for q in self.cpu_queues() {
             if !q.is_empty() {
                 any = true;
                 self.arm(q, 0);
@@ -537,7 +529,7 @@ impl InodeGc {
     /// Takes the first error a worker hit since the last call.
     fn take_error(&self) -> Result {
         let mut err = 0;
-        for q in self.queues() {
+        for q in self.cpu_queues() {
             let e = q.data().error.swap(0, Relaxed);
             if err == 0 {
                 err = e;
@@ -634,7 +626,7 @@ impl InodeGc {
     /// on disk and the next `iget` marks them for trimming again.
     pub(crate) fn discard_all(&self) -> u64 {
         let mut total = 0u64;
-        for q in self.queues() {
+        for q in self.cpu_queues() {
             let batch = q.take_all();
             let n = batch.remaining();
             for inode in batch {
@@ -709,7 +701,7 @@ impl InodeGc {
         // re-armed; destroy_workqueue does not wait for timers).
         self.close();
         let mut left = 0u64;
-        for q in self.queues() {
+        for q in self.cpu_queues() {
             let batch = q.take_all();
             let n = batch.remaining();
             left += n as u64;
@@ -735,7 +727,7 @@ impl InodeGc {
         if !self.is_enabled() {
             return 0;
         }
-        self.queues()
+        self.cpu_queues()
             .map(|q| q.data().items.load(Relaxed) as u64)
             .sum()
     }
@@ -752,7 +744,7 @@ impl InodeGc {
         self.stats.shrinker_scans.fetch_add(1, Relaxed);
         trace::inodegc_shrinker_scan(self.dev, self.shrinker_count() as u32);
         let mut any = false;
-        for q in self.queues() {
+        for q in self.cpu_queues() {
             if !q.is_empty() {
                 any = true;
                 q.data().shrinker_hits.fetch_add(1, Relaxed);
@@ -768,13 +760,13 @@ impl InodeGc {
 
     /// Inodes queued now on `cpu`.
     pub(crate) fn queued_on(&self, cpu: CpuId) -> u32 {
-        self.queue_of(cpu)
+        self.cpu_queue(cpu)
             .map_or(0, |q| q.data().items.load(Relaxed))
     }
 
     /// Whether `cpu`'s delayed-work timer is armed.
     pub(crate) fn armed_on(&self, cpu: CpuId) -> bool {
-        self.queue_of(cpu).is_some_and(|q| q.armed())
+        self.cpu_queue(cpu).is_some_and(|q| q.armed())
     }
 
     /// Worker runs on `cpu` so far.
@@ -1005,7 +997,7 @@ impl InodeGc {
     /// queued inode is ever invisible to them. The dead CPU's armed timer
     /// is cancelled: its list is empty now.
     fn fold(&self, dead: CpuId) {
-        let Some(dq) = self.queue_of(dead) else {
+        let Some(dq) = self.cpu_queue(dead) else {
             return;
         };
         // Runs in the hotplug thread; at most one callback per engine at a
@@ -1021,7 +1013,7 @@ impl InodeGc {
             // Race widener: the batch is on no list now.
             cpu::udelay(d);
         }
-        let moved = match self.queue_of(cpu.cpu()) {
+        let moved = match self.cpu_queue(cpu.cpu()) {
             Some(q) if n > 0 => {
                 let mut m = 0;
                 for inode in batch {
