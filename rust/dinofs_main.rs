@@ -41,20 +41,17 @@
 
 use kernel::prelude::*;
 
-mod alloc;
 mod bindings;
-mod dir;
 // The format is shared with the userspace tools: `pub` items and helpers
 // only they use are expected here.
 #[allow(unreachable_pub, dead_code)]
 mod format;
+mod fs;
 mod gc_index;
-mod inode;
 mod inodegc;
 // A library layer (shared with samples/): not every user uses every item.
 #[allow(dead_code)]
 mod kernel_ext;
-mod super_ops;
 mod trace;
 mod vfs;
 
@@ -69,7 +66,7 @@ module! {
 /// The module: holds the filesystem type registration for its lifetime.
 struct DinoFs {
     /// Dropped first: no dinofs superblock (engine) is left after it.
-    _registration: vfs::Registration,
+    _registration: vfs::Registration<fs::DinoFs>,
     /// The CPU-dead state the engines register with; removed last.
     _cpu_dead: kernel_ext::hotplug::CpuDeadSetup<inodegc::InodeGc>,
 }

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dinofs C helpers: thin shims over inline/macro kernel APIs, the static
- * operation tables and file_system_type, the inode slab cache, module
- * parameters and debugfs knob files. See helpers.h. Filesystem callbacks
- * are dinofs_rs_*() functions in Rust.
+ * dinofs C helpers (see helpers.h). Three kinds of code only, each group
+ * labelled with its kind:
+ *
+ *   [static]  what must live in static storage in C: the file_system_type
+ *             (it embeds lockdep class keys), the mount-option table
+ *             (fsparam_* macros), the inode slab cache, module parameters;
+ *   [shim]    one-line wrappers of static inline functions and macros;
+ *   [trace]   the tracepoint definitions and their one entry point.
+ *
+ * The operation tables and every callback are Rust (rust/vfs/ops.rs).
  */
 #include <linux/blkdev.h>
 #include <linux/bug.h>
@@ -35,10 +41,7 @@ module_param(selftest_splat, bool, 0444);
 MODULE_PARM_DESC(selftest_splat,
 		 "Test-harness self-test: WARN once at load so 'make check' must fail (default: off)");
 
-/* The debugfs root, per module. */
-static struct dentry *dinofs_debugfs_root;
-
-/* --- the inode cache ------------------------------------------------------ */
+/* --- [static] the inode cache ------------------------------------------- */
 
 static struct kmem_cache *dinofs_inode_cachep;
 
@@ -46,21 +49,17 @@ static void dinofs_inode_init_once(void *obj)
 {
 	struct dinofs_inode *di = obj;
 
-	mutex_init(&di->map_lock);
+	mutex_init(&di->data_lock);
 	inode_init_once(&di->vfs_inode);
 }
 
-static struct inode *dinofs_alloc_inode(struct super_block *sb)
+/* The alloc_inode trampoline (Rust) then writes the filesystem's data. */
+struct inode *dinofs_alloc_inode(struct super_block *sb)
 {
 	struct dinofs_inode *di;
 
 	di = alloc_inode_sb(sb, dinofs_inode_cachep, GFP_KERNEL);
-	if (!di)
-		return NULL;
-	memset(di->map, 0, sizeof(di->map));
-	di->blocks = 0;
-	di->prealloc = false;
-	return &di->vfs_inode;
+	return di ? &di->vfs_inode : NULL;
 }
 
 static void dinofs_free_inode_cb(struct rcu_head *head)
@@ -72,7 +71,7 @@ static void dinofs_free_inode_cb(struct rcu_head *head)
 
 /*
  * dinofs has ->destroy_inode and no ->free_inode, so the VFS hands the inode
- * memory to us (rust/inodegc.rs may keep it queued for inactivation). It is
+ * memory to us (the engine may keep it queued for inactivation). It is
  * freed here, after an RCU grace period, because RCU path walk may still be
  * looking at it.
  */
@@ -86,253 +85,22 @@ struct dinofs_inode *dinofs_i(struct inode *inode)
 	return container_of(inode, struct dinofs_inode, vfs_inode);
 }
 
-void dinofs_map_lock(struct inode *inode)
+struct dinofs_inode *dinofs_i_of_gc_node(struct llist_node *node)
 {
-	mutex_lock(&dinofs_i(inode)->map_lock);
+	return container_of(node, struct dinofs_inode, gc_node);
 }
 
-void dinofs_map_unlock(struct inode *inode)
+void dinofs_data_lock(struct inode *inode)
 {
-	mutex_unlock(&dinofs_i(inode)->map_lock);
+	mutex_lock(&dinofs_i(inode)->data_lock);
 }
 
-/* --- operation tables ----------------------------------------------------- */
-
-static int dinofs_read_folio(struct file *file, struct folio *folio)
+void dinofs_data_unlock(struct inode *inode)
 {
-	return block_read_full_folio(folio, dinofs_rs_get_block);
+	mutex_unlock(&dinofs_i(inode)->data_lock);
 }
 
-static void dinofs_readahead(struct readahead_control *rac)
-{
-	mpage_readahead(rac, dinofs_rs_get_block);
-}
-
-static int dinofs_writepages(struct address_space *mapping,
-			     struct writeback_control *wbc)
-{
-	/*
-	 * After a shutdown nothing reaches the disk: dirty pages stay dirty
-	 * until eviction drops them (as ext4 does).
-	 */
-	if (unlikely(dinofs_rs_is_shutdown(mapping->host->i_sb)))
-		return -EIO;
-	return mpage_writepages(mapping, wbc, dinofs_rs_get_block);
-}
-
-static void dinofs_write_failed(struct address_space *mapping, loff_t to)
-{
-	struct inode *inode = mapping->host;
-
-	/*
-	 * Drop page cache past EOF that a failed write instantiated; blocks
-	 * get_block allocated for it stay mapped past EOF and are marked for
-	 * trimming.
-	 */
-	if (to > inode->i_size) {
-		truncate_pagecache(inode, inode->i_size);
-		dinofs_rs_write_failed(inode);
-	}
-}
-
-static int dinofs_write_begin(struct file *file, struct address_space *mapping,
-			      loff_t pos, unsigned int len,
-			      struct folio **foliop, void **fsdata)
-{
-	int ret = block_write_begin(mapping, pos, len, foliop,
-				    dinofs_rs_get_block);
-
-	if (unlikely(ret))
-		dinofs_write_failed(mapping, pos + len);
-	return ret;
-}
-
-static sector_t dinofs_bmap(struct address_space *mapping, sector_t block)
-{
-	return generic_block_bmap(mapping, block, dinofs_rs_get_block);
-}
-
-static const struct address_space_operations dinofs_aops = {
-	.dirty_folio	  = block_dirty_folio,
-	.invalidate_folio = block_invalidate_folio,
-	.read_folio	  = dinofs_read_folio,
-	.readahead	  = dinofs_readahead,
-	.writepages	  = dinofs_writepages,
-	.write_begin	  = dinofs_write_begin,
-	.write_end	  = generic_write_end,
-	.bmap		  = dinofs_bmap,
-	.migrate_folio	  = buffer_migrate_folio,
-	.is_partially_uptodate = block_is_partially_uptodate,
-	.error_remove_folio = generic_error_remove_folio,
-};
-
-/*
- * FS_IOC_SHUTDOWN (see helpers.h), on files and directories alike: fstests'
- * godown and xfs_io open the mount point. Copying the flags in and the
- * capability check are here; what shutdown does is dinofs_rs_shutdown().
- */
-static long dinofs_ioctl(struct file *file, unsigned int cmd,
-			 unsigned long arg)
-{
-	struct super_block *sb = file_inode(file)->i_sb;
-	u32 flags;
-
-	switch (cmd) {
-	case DINOFS_IOC_SHUTDOWN:
-		if (!capable(CAP_SYS_ADMIN))
-			return -EPERM;
-		if (get_user(flags, (u32 __user *)arg))
-			return -EFAULT;
-		return dinofs_rs_shutdown(sb, flags);
-	default:
-		return -ENOTTY;
-	}
-}
-
-/*
- * File I/O entry points: after a shutdown every one fails with EIO, cached
- * or not (as XFS and ext4 do); otherwise the generic helpers do the work.
- */
-static inline bool dinofs_file_shutdown(struct file *file)
-{
-	return unlikely(dinofs_rs_is_shutdown(file_inode(file)->i_sb));
-}
-
-static ssize_t dinofs_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
-{
-	if (dinofs_file_shutdown(iocb->ki_filp))
-		return -EIO;
-	return generic_file_read_iter(iocb, to);
-}
-
-static ssize_t dinofs_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
-{
-	if (dinofs_file_shutdown(iocb->ki_filp))
-		return -EIO;
-	return generic_file_write_iter(iocb, from);
-}
-
-static ssize_t dinofs_file_splice_read(struct file *in, loff_t *ppos,
-				       struct pipe_inode_info *pipe,
-				       size_t len, unsigned int flags)
-{
-	if (dinofs_file_shutdown(in))
-		return -EIO;
-	return filemap_splice_read(in, ppos, pipe, len, flags);
-}
-
-static int dinofs_file_mmap(struct file *file, struct vm_area_struct *vma)
-{
-	if (dinofs_file_shutdown(file))
-		return -EIO;
-	return generic_file_mmap(file, vma);
-}
-
-static int dinofs_file_open(struct inode *inode, struct file *file)
-{
-	if (unlikely(dinofs_rs_is_shutdown(inode->i_sb)))
-		return -EIO;
-	return generic_file_open(inode, file);
-}
-
-static int dinofs_fsync(struct file *file, loff_t start, loff_t end,
-			int datasync)
-{
-	if (dinofs_file_shutdown(file))
-		return -EIO;
-	return generic_file_fsync(file, start, end, datasync);
-}
-
-static const struct file_operations dinofs_file_fops = {
-	.llseek		= generic_file_llseek,
-	.read_iter	= dinofs_file_read_iter,
-	.write_iter	= dinofs_file_write_iter,
-	.mmap		= dinofs_file_mmap,
-	.open		= dinofs_file_open,
-	.fsync		= dinofs_fsync,
-	.splice_read	= dinofs_file_splice_read,
-	.splice_write	= iter_file_splice_write,
-	.unlocked_ioctl	= dinofs_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-};
-
-static const struct inode_operations dinofs_file_iops = {
-	.setattr	= dinofs_rs_setattr,
-};
-
-static const struct file_operations dinofs_dir_fops = {
-	.llseek		= generic_file_llseek,
-	.read		= generic_read_dir,
-	.iterate_shared	= dinofs_rs_iterate_shared,
-	.fsync		= dinofs_fsync,
-	.unlocked_ioctl	= dinofs_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-};
-
-static const struct inode_operations dinofs_dir_iops = {
-	.lookup		= dinofs_rs_lookup,
-	.create		= dinofs_rs_create,
-	.link		= dinofs_rs_link,
-	.unlink		= dinofs_rs_unlink,
-	.symlink	= dinofs_rs_symlink,
-	.mkdir		= dinofs_rs_mkdir,
-	.rmdir		= dinofs_rs_rmdir,
-	.mknod		= dinofs_rs_mknod,
-	.rename		= dinofs_rs_rename,
-	.tmpfile	= dinofs_rs_tmpfile,
-	.setattr	= dinofs_rs_setattr,
-};
-
-static const struct inode_operations dinofs_symlink_iops = {
-	.get_link	= page_get_link,
-	.setattr	= dinofs_rs_setattr,
-};
-
-static const struct inode_operations dinofs_special_iops = {
-	.setattr	= dinofs_rs_setattr,
-};
-
-/* Installs the operation tables matching inode->i_mode. */
-void dinofs_set_inode_ops(struct inode *inode)
-{
-	switch (inode->i_mode & S_IFMT) {
-	case S_IFREG:
-		inode->i_op = &dinofs_file_iops;
-		inode->i_fop = &dinofs_file_fops;
-		inode->i_mapping->a_ops = &dinofs_aops;
-		break;
-	case S_IFDIR:
-		inode->i_op = &dinofs_dir_iops;
-		inode->i_fop = &dinofs_dir_fops;
-		inode->i_mapping->a_ops = &dinofs_aops;
-		break;
-	case S_IFLNK:
-		inode->i_op = &dinofs_symlink_iops;
-		inode_nohighmem(inode);
-		inode->i_mapping->a_ops = &dinofs_aops;
-		break;
-	default:
-		inode->i_op = &dinofs_special_iops;
-		init_special_inode(inode, inode->i_mode, inode->i_rdev);
-		break;
-	}
-}
-
-static const struct super_operations dinofs_super_ops = {
-	.alloc_inode	= dinofs_alloc_inode,
-	.destroy_inode	= dinofs_rs_destroy_inode,
-	.write_inode	= dinofs_rs_write_inode,
-	.evict_inode	= dinofs_rs_evict_inode,
-	.put_super	= dinofs_rs_put_super,
-	.sync_fs	= dinofs_rs_sync_fs,
-	.statfs		= dinofs_rs_statfs,
-	.show_options	= dinofs_rs_show_options,
-	.freeze_super	= dinofs_rs_freeze_super,
-	.freeze_fs	= dinofs_rs_freeze_fs,
-	.unfreeze_fs	= dinofs_rs_unfreeze_fs,
-};
-
-/* --- the mount API -------------------------------------------------------- */
+/* --- [static] the filesystem type and its mount options ----------------- */
 
 /* Mount options; the values are the u32 dinofs_fc_parse() hands to Rust. */
 enum { DINOFS_OPT_INODEGC, DINOFS_OPT_ERRORS };
@@ -371,74 +139,6 @@ int dinofs_fc_parse(struct fs_context *fc, struct fs_parameter *param,
 	return opt;
 }
 
-static const struct fs_context_operations dinofs_context_ops = {
-	.parse_param	= dinofs_rs_parse_param,
-	.get_tree	= dinofs_rs_get_tree,
-	.reconfigure	= dinofs_rs_reconfigure,
-	.free		= dinofs_rs_free_fc,
-};
-
-int dinofs_fc_set_ops(struct fs_context *fc)
-{
-	fc->ops = &dinofs_context_ops;
-	return 0;
-}
-
-bool dinofs_fc_sb_rdonly(struct fs_context *fc)
-{
-	return fc->sb_flags & SB_RDONLY;
-}
-
-void dinofs_fc_set_private(struct fs_context *fc, void *data)
-{
-	fc->fs_private = data;
-}
-
-void *dinofs_fc_private(struct fs_context *fc)
-{
-	return fc->fs_private;
-}
-
-void dinofs_fc_error(struct fs_context *fc, const char *msg)
-{
-	errorfc(fc, "%s", msg);
-}
-
-/* Sets the superblock fields every dinofs mount has. */
-void dinofs_sb_setup(struct super_block *sb, u64 maxbytes)
-{
-	sb->s_op = &dinofs_super_ops;
-	sb->s_maxbytes = maxbytes;
-	sb->s_time_gran = 1;
-	sb->s_time_min = S64_MIN;
-	sb->s_time_max = S64_MAX;
-}
-
-bool dinofs_sb_rdonly(struct super_block *sb)
-{
-	return sb_rdonly(sb);
-}
-
-/* Size of the block device in 4 KiB blocks. */
-u64 dinofs_sb_dev_blocks(struct super_block *sb)
-{
-	return bdev_nr_bytes(sb->s_bdev) >> 12;
-}
-
-u32 dinofs_sb_meta_err_sample(struct super_block *sb)
-{
-	return READ_ONCE(sb->s_bdev->bd_mapping->wb_err);
-}
-
-int dinofs_sb_meta_err_check(struct super_block *sb, u32 since)
-{
-	return errseq_check(&sb->s_bdev->bd_mapping->wb_err, since);
-}
-
-void dinofs_seq_puts(struct seq_file *m, const char *s)
-{
-	seq_puts(m, s);
-}
 
 /*
  * The filesystem type lives in static storage: it embeds the lockdep class
@@ -448,25 +148,27 @@ void dinofs_seq_puts(struct seq_file *m, const char *s)
 static struct file_system_type dinofs_fs_type = {
 	.owner		 = THIS_MODULE,
 	.name		 = "dinofs",
-	.init_fs_context = dinofs_rs_init_fs_context,
+	/* .init_fs_context: the registering Rust code's (rust/vfs/ops.rs). */
 	.kill_sb	 = kill_block_super,
 	.fs_flags	 = FS_REQUIRES_DEV,
 	.parameters	 = dinofs_param_specs,
 };
 MODULE_ALIAS_FS("dinofs");
 
-int dinofs_register_filesystem(void)
+/* Fails with -EBUSY while a registration holds the type. */
+int dinofs_register_filesystem(int (*init_fs_context)(struct fs_context *fc))
 {
 	int err;
 
-	dinofs_debugfs_root = debugfs_create_dir("dinofs", NULL);
+	if (cmpxchg(&dinofs_fs_type.init_fs_context, NULL, init_fs_context))
+		return -EBUSY;
 	dinofs_inode_cachep = kmem_cache_create("dinofs_inode",
 			sizeof(struct dinofs_inode), 0,
 			SLAB_RECLAIM_ACCOUNT | SLAB_ACCOUNT,
 			dinofs_inode_init_once);
 	if (!dinofs_inode_cachep) {
 		err = -ENOMEM;
-		goto out_debugfs;
+		goto out_type;
 	}
 	err = register_filesystem(&dinofs_fs_type);
 	if (err)
@@ -474,21 +176,44 @@ int dinofs_register_filesystem(void)
 	return 0;
 out_cache:
 	kmem_cache_destroy(dinofs_inode_cachep);
-out_debugfs:
-	debugfs_remove(dinofs_debugfs_root);
+out_type:
+	WRITE_ONCE(dinofs_fs_type.init_fs_context, NULL);
 	return err;
 }
 
 void dinofs_unregister_filesystem(void)
 {
 	unregister_filesystem(&dinofs_fs_type);
-	debugfs_remove(dinofs_debugfs_root);
+	/*
+	 * No mount is left (they pin the module): remove the debugfs parent
+	 * directory the mounts' directories were made in (kernel_ext/debugfs).
+	 */
+	debugfs_lookup_and_remove("dinofs", NULL);
 	/* Inodes are freed after an RCU grace period (free_inode). */
 	rcu_barrier();
 	kmem_cache_destroy(dinofs_inode_cachep);
+	WRITE_ONCE(dinofs_fs_type.init_fs_context, NULL);
 }
 
-/* --- inline helpers --------------------------------------------------------- */
+void dinofs_fc_error(struct fs_context *fc, const char *msg)
+{
+	errorfc(fc, "%s", msg);
+}
+
+/* --- [shim] inodes, dentries, superblocks ---------------------------------- */
+
+void dinofs_inode_set_ops(struct inode *inode,
+			  const struct inode_operations *iop,
+			  const struct file_operations *fop,
+			  const struct address_space_operations *aops)
+{
+	inode->i_op = iop;
+	if (fop)
+		inode->i_fop = fop;	/* in a union with free_inode */
+	if (aops)
+		inode->i_mapping->a_ops = aops;
+}
+
 
 void dinofs_i_size_write(struct inode *inode, loff_t size)
 {
@@ -523,11 +248,6 @@ void dinofs_inode_set_times(struct inode *inode, s64 asec, u32 ansec, s64 msec,
 	inode_set_ctime(inode, csec, cnsec);
 }
 
-void dinofs_inode_touch_ctime(struct inode *inode)
-{
-	inode_set_ctime_current(inode);
-}
-
 void dinofs_inode_touch_mctime(struct inode *inode)
 {
 	inode_set_mtime_to_ts(inode, inode_set_ctime_current(inode));
@@ -553,25 +273,26 @@ void dinofs_i_gid_write(struct inode *inode, gid_t gid)
 	i_gid_write(inode, gid);
 }
 
-unsigned int dinofs_inode_nlink(const struct inode *inode)
-{
-	return inode->i_nlink;
-}
-
-void dinofs_mark_inode_dirty(struct inode *inode)
-{
-	mark_inode_dirty(inode);
-}
-
 const u8 *dinofs_dentry_name(const struct dentry *dentry, u32 *len)
 {
 	*len = dentry->d_name.len;
 	return dentry->d_name.name;
 }
 
-struct inode *dinofs_d_inode(const struct dentry *dentry)
+/* Size of the block device in 4 KiB blocks. */
+u64 dinofs_sb_dev_blocks(struct super_block *sb)
 {
-	return d_inode(dentry);
+	return bdev_nr_bytes(sb->s_bdev) >> 12;
+}
+
+u32 dinofs_sb_meta_err_sample(struct super_block *sb)
+{
+	return READ_ONCE(sb->s_bdev->bd_mapping->wb_err);
+}
+
+int dinofs_sb_meta_err_check(struct super_block *sb, u32 since)
+{
+	return errseq_check(&sb->s_bdev->bd_mapping->wb_err, since);
 }
 
 u32 dinofs_encode_dev(dev_t dev)
@@ -583,6 +304,8 @@ dev_t dinofs_decode_dev(u32 dev)
 {
 	return new_decode_dev(dev);
 }
+
+/* --- [shim] buffer heads ---------------------------------------------------- */
 
 /*
  * BH_DinofsVerified: the block's checksum was verified since it was last
@@ -664,26 +387,11 @@ void dinofs_set_buffer_new(struct buffer_head *bh)
 	set_buffer_new(bh);
 }
 
-int dinofs_finish_open_simple(struct file *file)
-{
-	return finish_open_simple(file, 0);
-}
-
-int dinofs_block_truncate_page(struct inode *inode, loff_t size)
-{
-	return block_truncate_page(inode->i_mapping, size, dinofs_rs_get_block);
-}
-
 bool dinofs_dir_emit(struct dir_context *ctx, const u8 *name, int len, u64 ino,
 		     unsigned int type)
 {
 	/* The on-disk type is an FT_* value (fs_ftype.h); readdir wants DT_*. */
 	return dir_emit(ctx, name, len, ino, fs_ftype_to_dtype(type));
-}
-
-struct dinofs_inode *dinofs_i_of_gc_node(struct llist_node *node)
-{
-	return container_of(node, struct dinofs_inode, gc_node);
 }
 
 /* sync_fs during freeze_super(), after page faults are blocked. */
@@ -730,95 +438,7 @@ void dinofs_sb_umount_read_unlock(struct super_block *sb)
 	up_read(&sb->s_umount);
 }
 
-/* --- debugfs: /sys/kernel/debug/dinofs/<dev>/ ----------------------------- */
-
-static int dinofs_gc_show(struct seq_file *m, void *v)
-{
-	return dinofs_rs_gc_show(m, m->private);
-}
-DEFINE_SHOW_ATTRIBUTE(dinofs_gc);
-
-/*
- * The debug knobs (rust/inodegc.rs, InodeGc::knob/set_knob): one file each,
- * reading and writing a number through Rust, which keeps the values in
- * atomics. DEFINE_DEBUGFS_ATTRIBUTE makes removal wait for running reads
- * and writes, so the engine outlives every access.
- */
-#define DINOFS_KNOB(name, id)						\
-static int dinofs_knob_##name##_get(void *gc, u64 *val)			\
-{									\
-	*val = dinofs_rs_gc_knob_get(gc, id);				\
-	return 0;							\
-}									\
-static int dinofs_knob_##name##_set(void *gc, u64 val)			\
-{									\
-	return dinofs_rs_gc_knob_set(gc, id, val);			\
-}									\
-DEFINE_DEBUGFS_ATTRIBUTE(dinofs_knob_##name##_fops,			\
-			 dinofs_knob_##name##_get,			\
-			 dinofs_knob_##name##_set, "%llu\n")
-
-DINOFS_KNOB(fail_next_freeze, DINOFS_KNOB_FAIL_NEXT_FREEZE);
-DINOFS_KNOB(slow_worker_us, DINOFS_KNOB_SLOW_WORKER_US);
-DINOFS_KNOB(fail_inactivate, DINOFS_KNOB_FAIL_INACTIVATE);
-DINOFS_KNOB(push_hold, DINOFS_KNOB_PUSH_HOLD);
-DINOFS_KNOB(fold_delay_us, DINOFS_KNOB_FOLD_DELAY_US);
-DINOFS_KNOB(iget_delay_us, DINOFS_KNOB_IGET_DELAY_US);
-DINOFS_KNOB(arm_delay_ms, DINOFS_KNOB_ARM_DELAY_MS);
-DINOFS_KNOB(take_hold, DINOFS_KNOB_TAKE_HOLD);
-
-#define DINOFS_KNOB_FILE(name) { #name, &dinofs_knob_##name##_fops }
-static const struct {
-	const char *name;
-	const struct file_operations *fops;
-} dinofs_knob_files[] = {
-	DINOFS_KNOB_FILE(fail_next_freeze),
-	DINOFS_KNOB_FILE(slow_worker_us),
-	DINOFS_KNOB_FILE(fail_inactivate),
-	DINOFS_KNOB_FILE(push_hold),
-	DINOFS_KNOB_FILE(fold_delay_us),
-	DINOFS_KNOB_FILE(iget_delay_us),
-	DINOFS_KNOB_FILE(arm_delay_ms),
-	DINOFS_KNOB_FILE(take_hold),
-};
-
-/*
- * Per-mount directory: "inodegc" (engine statistics, rust/inodegc.rs) and
- * the knobs: "fail_next_freeze" (write 1: the next freeze_fs fails, to test
- * that a failed freeze restarts gc), "slow_worker_us" (the worker sleeps
- * this long per inode, to test the throttle against a slow worker) and
- * "fail_inactivate" (the next N inactivations fail with EIO before touching
- * the disk, to test that worker errors reach their callers), and the race
- * wideners "push_hold", "take_hold" (gates), "fold_delay_us",
- * "iget_delay_us" and "arm_delay_ms" (see rust/inodegc.rs).
- * debugfs_remove() waits for readers, so the engine outlives every read.
- */
-struct dentry *dinofs_debugfs_mount(const char *dev, void *gc)
-{
-	struct dentry *dir;
-	size_t i;
-
-	if (IS_ERR_OR_NULL(dinofs_debugfs_root))
-		return NULL;
-	dir = debugfs_create_dir(dev, dinofs_debugfs_root);
-	if (IS_ERR(dir))
-		return NULL;
-	debugfs_create_file("inodegc", 0444, dir, gc, &dinofs_gc_fops);
-	for (i = 0; i < ARRAY_SIZE(dinofs_knob_files); i++)
-		debugfs_create_file_unsafe(dinofs_knob_files[i].name, 0644, dir,
-					   gc, dinofs_knob_files[i].fops);
-	return dir;
-}
-
-void dinofs_debugfs_remove(struct dentry *dir)
-{
-	debugfs_remove(dir);
-}
-
-int dinofs_seq_write(struct seq_file *m, const u8 *data, size_t len)
-{
-	return seq_write(m, data, len);
-}
+/* --- [trace] ---------------------------------------------------------------- */
 
 /* One entry point for all engine events, so Rust needs one binding. */
 void dinofs_trace_gc(int event, dev_t dev, u64 ino, unsigned int cpu,
@@ -844,10 +464,7 @@ void dinofs_trace_gc(int event, dev_t dev, u64 ino, unsigned int cpu,
 	}
 }
 
-dev_t dinofs_sb_dev(struct super_block *sb)
-{
-	return sb->s_dev;
-}
+/* --- [shim] rate-limited reports, the harness self-test -------------------- */
 
 void dinofs_ratelimit_init(struct ratelimit_state *rs)
 {

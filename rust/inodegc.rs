@@ -76,21 +76,24 @@
 #![forbid(unsafe_code)]
 
 use crate::format;
+use crate::fs::inode;
+use crate::fs::{DeadInode, Inode, SuperBlock};
 use crate::gc_index::{Claim, GcIndex};
-use crate::inode;
 use crate::kernel_ext::cpu::{self, CpuId, PreemptGuard};
 use crate::kernel_ext::cpumask::CpuMask;
+use crate::kernel_ext::debugfs::{DebugfsSource, Knob, SeqWriter};
 use crate::kernel_ext::deferred::{Deferred, DeferredOwner};
 use crate::kernel_ext::hotplug::{CpuDeadSetup, CpuDeadState};
 use crate::kernel_ext::nofs::NofsScope;
 use crate::kernel_ext::shrinker::{self, ShrinkerConfig};
 use crate::kernel_ext::workqueue::{CpuQueue, Workqueue};
 use crate::trace::{self, Dev};
-use crate::vfs::{DeadInode, SuperBlock};
 use core::sync::atomic::{
     AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst,
 };
+use kernel::c_str;
 use kernel::prelude::*;
+use kernel::str::CStr;
 use kernel::types::ARef;
 
 /// One CPU's queue of dead inodes.
@@ -288,15 +291,15 @@ impl HoldGate {
 /// CPUs the per-CPU statistics cover (the test kernel has NR_CPUS=8).
 pub(crate) const MAX_CPUS: usize = 64;
 
-/// Debug knobs, by number (debugfs files, `helpers.h`).
-const KNOB_FAIL_NEXT_FREEZE: u32 = crate::bindings::DINOFS_KNOB_FAIL_NEXT_FREEZE;
-const KNOB_SLOW_WORKER_US: u32 = crate::bindings::DINOFS_KNOB_SLOW_WORKER_US;
-const KNOB_FAIL_INACTIVATE: u32 = crate::bindings::DINOFS_KNOB_FAIL_INACTIVATE;
-const KNOB_PUSH_HOLD: u32 = crate::bindings::DINOFS_KNOB_PUSH_HOLD;
-const KNOB_FOLD_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_FOLD_DELAY_US;
-const KNOB_IGET_DELAY_US: u32 = crate::bindings::DINOFS_KNOB_IGET_DELAY_US;
-const KNOB_ARM_DELAY_MS: u32 = crate::bindings::DINOFS_KNOB_ARM_DELAY_MS;
-const KNOB_TAKE_HOLD: u32 = crate::bindings::DINOFS_KNOB_TAKE_HOLD;
+/// Debug knobs, by number (debugfs files, [`InodeGc`]'s `DebugfsSource`).
+const KNOB_FAIL_NEXT_FREEZE: u32 = 0;
+const KNOB_SLOW_WORKER_US: u32 = 1;
+const KNOB_FAIL_INACTIVATE: u32 = 2;
+const KNOB_PUSH_HOLD: u32 = 3;
+const KNOB_FOLD_DELAY_US: u32 = 4;
+const KNOB_IGET_DELAY_US: u32 = 5;
+const KNOB_ARM_DELAY_MS: u32 = 6;
+const KNOB_TAKE_HOLD: u32 = 7;
 
 impl InodeGc {
     /// Sets up the engine of a mount: its state, queues and workqueue.
@@ -304,7 +307,7 @@ impl InodeGc {
     /// until something queues, or [`Self::register_with`].
     pub(crate) fn create(sb: &SuperBlock, sync_mode: bool) -> Result<Pin<KBox<Self>>> {
         let state = GcState {
-            dev: sb.dev(),
+            dev: Dev(sb.dev()),
             index: GcIndex::new()?,
             nonempty: CpuMask::new()?,
             enabled: AtomicBool::new(!sb.rdonly()),
@@ -328,7 +331,7 @@ impl InodeGc {
         };
         // Bound, one work at a time per CPU, a rescuer (reclaim waits on
         // it: the throttle), parked over suspend.
-        let wq = Workqueue::new_bound(kernel::c_str!("dinofs-inodegc"), sb.id(), 1, true, true)?;
+        let wq = Workqueue::new_bound(c_str!("dinofs-inodegc"), sb.id(), 1, true, true)?;
         Deferred::new(state, wq)
     }
 
@@ -341,7 +344,7 @@ impl InodeGc {
             batch: QUEUE_DEPTH as i64,
             nonslab: true,
         };
-        self.register(&CPU_DEAD, kernel::c_str!("dinofs-inodegc"), sb.id(), cfg)
+        self.register(&CPU_DEAD, c_str!("dinofs-inodegc"), sb.id(), cfg)
     }
 
     /// Whether workers may run.
@@ -359,11 +362,11 @@ impl InodeGc {
     /// read-write starts gc before its orphan recovery, while the VFS still
     /// has the superblock flagged read-only, so "read-only" here is the
     /// flag *and* a stopped engine.
-    pub(crate) fn evict(&self, inode: &crate::vfs::Inode) {
+    pub(crate) fn evict(&self, inode: &Inode) {
         if inode.is_bad() || (inode.sb().rdonly() && !self.is_enabled()) {
             return;
         }
-        let prealloc = inode.lock_map().prealloc();
+        let prealloc = inode.lock_data().prealloc();
         if (inode.nlink() == 0 || prealloc) && self.index.add(inode.ino(), inode.id()).is_err() {
             // No memory for the index entry: not deferred, not
             // inactivated. An unlinked inode stays on the on-disk orphan
@@ -984,7 +987,7 @@ static CPU_DEAD: CpuDeadState<InodeGc> = CpuDeadState::new();
 
 /// Sets up the CPU-dead state; the module keeps the guard until exit.
 pub(crate) fn module_init() -> Result<CpuDeadSetup<InodeGc>> {
-    CPU_DEAD.setup(kernel::c_str!("fs/dinofs:dead"))
+    CPU_DEAD.setup(c_str!("fs/dinofs:dead"))
 }
 
 impl InodeGc {
@@ -1058,10 +1061,10 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
     let mut n = 0u32;
     while ino != format::NULL {
         if n as u64 > limit {
-            return Err(sb.corrupt(kernel::c_str!("orphan list (loop)"), ino as u64));
+            return Err(sb.corrupt(c_str!("orphan list (loop)"), ino as u64));
         }
-        let inode: ARef<crate::vfs::Inode> = inode::iget_orphan(sb, ino)?;
-        let next = crate::alloc::orphan_next(sb, ino)?;
+        let inode: ARef<Inode> = inode::iget_orphan(sb, ino)?;
+        let next = crate::fs::alloc::orphan_next(sb, ino)?;
         if inode.nlink() != 0 {
             // Linked again (an O_TMPFILE inode given a name) with the
             // removal from the list not all on disk: it is not an orphan.
@@ -1071,7 +1074,7 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
                 ino
             );
             let mut st = info.alloc.lock();
-            crate::alloc::orphan_remove(sb, &mut st, ino)?;
+            crate::fs::alloc::orphan_remove(sb, &mut st, ino)?;
         }
         drop(inode);
         n += 1;
@@ -1081,9 +1084,41 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
     Ok(n)
 }
 
+/// The per-mount debugfs directory: `inodegc` (the statistics) and the
+/// debug knobs.
+impl DebugfsSource for InodeGc {
+    const SHOW_NAME: &'static CStr = c_str!("inodegc");
+    const KNOBS: &'static [Knob] = &[
+        knob(c_str!("fail_next_freeze"), KNOB_FAIL_NEXT_FREEZE),
+        knob(c_str!("slow_worker_us"), KNOB_SLOW_WORKER_US),
+        knob(c_str!("fail_inactivate"), KNOB_FAIL_INACTIVATE),
+        knob(c_str!("push_hold"), KNOB_PUSH_HOLD),
+        knob(c_str!("fold_delay_us"), KNOB_FOLD_DELAY_US),
+        knob(c_str!("iget_delay_us"), KNOB_IGET_DELAY_US),
+        knob(c_str!("arm_delay_ms"), KNOB_ARM_DELAY_MS),
+        knob(c_str!("take_hold"), KNOB_TAKE_HOLD),
+    ];
+
+    fn show(&self, out: &mut SeqWriter) {
+        show_stats(self, out);
+    }
+
+    fn knob_get(&self, id: u32) -> u64 {
+        self.knob(id)
+    }
+
+    fn knob_set(&self, id: u32, value: u64) -> Result {
+        self.set_knob(id, value)
+    }
+}
+
+const fn knob(name: &'static CStr, id: u32) -> Knob {
+    Knob { name, id }
+}
+
 /// Writes the engine's statistics (debugfs `inodegc`), one `name value` per
 /// line, then one line per possible CPU.
-pub(crate) fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
+fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
     let rows: [(&str, &AtomicU64); 24] = [
         ("queued", &s.queued),

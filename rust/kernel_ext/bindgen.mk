@@ -24,6 +24,8 @@ quiet_cmd_kx_bindgen = BINDGEN $@
       cmd_kx_bindgen = \
 	$(BINDGEN) $< --use-core --ctypes-prefix kernel::ffi --no-layout-tests \
 		--no-doc-comments --no-recursive-allowlist \
-		--allowlist-function 'kx_.*' $(kx_bindgen_args) \
+		--allowlist-function 'kx_.*' --allowlist-type 'kx_.*' \
+		--allowlist-function debugfs_remove --allowlist-function seq_write \
+		$(kx_bindgen_args) \
 		-o $@ -- $(filter-out $(kx_bindgen_skip_c_flags),$(c_flags)) \
 		-w --target=x86_64-linux-gnu -fno-builtin -D__BINDGEN__ -DMODULE

@@ -19,6 +19,7 @@
 
 pub(crate) mod cpu;
 pub(crate) mod cpumask;
+pub(crate) mod debugfs;
 pub(crate) mod deferred;
 pub(crate) mod hotplug;
 pub(crate) mod llist;

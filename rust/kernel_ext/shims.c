@@ -5,6 +5,7 @@
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/percpu.h>
 #include <linux/sched/mm.h>
@@ -163,4 +164,68 @@ void kx_udelay(u32 us)
 void kx_usleep(u32 us)
 {
 	usleep_range(us, us + us / 8 + 1);
+}
+
+/* debugfs: DEFINE_SHOW_ATTRIBUTE/DEFINE_DEBUGFS_ATTRIBUTE are macros. */
+/*
+ * <parent>/<name>/ at the debugfs root, creating <parent> (NULL: none) on
+ * first use; two first users racing both end up in the same directory.
+ * The caller's module removes <parent> when it can have no user left.
+ */
+struct dentry *kx_debugfs_create_dir(const char *parent, const char *name)
+{
+	struct dentry *p = NULL, *d;
+
+	if (parent) {
+		p = debugfs_lookup(parent, NULL);
+		if (!p) {
+			p = debugfs_create_dir(parent, NULL);
+			if (IS_ERR(p))
+				p = debugfs_lookup(parent, NULL);
+			else
+				dget(p);
+			if (!p)
+				return NULL;
+		}
+	}
+	d = debugfs_create_dir(name, p);
+	dput(p);
+	return IS_ERR(d) ? NULL : d;
+}
+
+static int kx_debugfs_show(struct seq_file *m, void *v)
+{
+	const struct kx_debugfs_file *f = m->private;
+
+	return f->show(m, f);
+}
+DEFINE_SHOW_ATTRIBUTE(kx_debugfs);
+
+void kx_debugfs_create_show(const char *name, struct dentry *dir,
+			    struct kx_debugfs_file *f)
+{
+	debugfs_create_file(name, 0444, dir, f, &kx_debugfs_fops);
+}
+
+static int kx_knob_get(void *data, u64 *val)
+{
+	const struct kx_debugfs_file *f = data;
+
+	*val = f->get(f);
+	return 0;
+}
+
+static int kx_knob_set(void *data, u64 val)
+{
+	const struct kx_debugfs_file *f = data;
+
+	return f->set(f, val);
+}
+DEFINE_DEBUGFS_ATTRIBUTE(kx_knob_fops, kx_knob_get, kx_knob_set, "%llu\n");
+
+/* Removal (debugfs_remove) waits for running reads and writes. */
+void kx_debugfs_create_knob(const char *name, struct dentry *dir,
+			    struct kx_debugfs_file *f)
+{
+	debugfs_create_file_unsafe(name, 0644, dir, f, &kx_knob_fops);
 }

@@ -10,11 +10,28 @@
 #define KX_SHIMS_H
 
 #include <linux/cpumask.h>
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 #include <linux/llist.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
 struct hlist_node;
+struct dentry;
+struct seq_file;
+
+/*
+ * One debugfs file's private data (rust/kernel_ext/debugfs.rs): the Rust
+ * owner and the callbacks for it. show is set for the text file, get/set
+ * for a knob file.
+ */
+struct kx_debugfs_file {
+	const void *owner;
+	unsigned int id;
+	int (*show)(struct seq_file *m, const struct kx_debugfs_file *f);
+	u64 (*get)(const struct kx_debugfs_file *f);
+	int (*set)(const struct kx_debugfs_file *f, u64 val);
+};
 
 void __percpu *kx_alloc_percpu(size_t size, size_t align);
 void kx_free_percpu(void __percpu *p);
@@ -47,5 +64,10 @@ int kx_cpuhp_setup_multi(const char *name,
 			 int (*teardown)(unsigned int cpu, struct hlist_node *node));
 void kx_udelay(u32 us);
 void kx_usleep(u32 us);
+struct dentry *kx_debugfs_create_dir(const char *parent, const char *name);
+void kx_debugfs_create_show(const char *name, struct dentry *dir,
+			    struct kx_debugfs_file *f);
+void kx_debugfs_create_knob(const char *name, struct dentry *dir,
+			    struct kx_debugfs_file *f);
 
 #endif /* KX_SHIMS_H */

@@ -4,7 +4,7 @@
 //! superblock counters and the on-disk orphan list.
 //!
 //! Every function here takes the locked [`AllocState`] (the allocator mutex
-//! in [`DinoSb`](crate::super_ops::DinoSb)), so the bitmaps, the counters and
+//! in [`DinoSb`](super::super_ops::DinoSb)), so the bitmaps, the counters and
 //! the orphan list only change together and under one lock. Bitmap and
 //! cluster blocks are verified against their checksums on every use and
 //! resealed after every change; a mismatch is `-EUCLEAN`, never a guess.
@@ -15,9 +15,10 @@
 
 #![forbid(unsafe_code)]
 
+use super::super_ops::AllocState;
+use super::SuperBlock;
 use crate::format::{self, Block, INODES_PER_CLUSTER, INODE_SIZE};
-use crate::super_ops::AllocState;
-use crate::vfs::{self, SuperBlock};
+use crate::vfs;
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -337,7 +338,7 @@ pub(crate) fn orphan_add(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Resu
         update_disk_inode(sb, head, |d| d.orphan_prev = ino)?;
     }
     st.orphan_head = ino;
-    crate::super_ops::store_orphan_head(sb, st)
+    super::super_ops::store_orphan_head(sb, st)
 }
 
 /// Removes inode `ino` from the orphan list (inactivation is done with it,
@@ -356,7 +357,7 @@ pub(crate) fn orphan_remove(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> R
             return Ok(());
         }
         st.orphan_head = next;
-        crate::super_ops::store_orphan_head(sb, st)?;
+        super::super_ops::store_orphan_head(sb, st)?;
     } else {
         update_disk_inode(sb, prev, |d| d.orphan_next = next)?;
     }
@@ -497,6 +498,6 @@ pub(crate) fn rebuild_orphan_list(sb: &SuperBlock, orphans: &[u32]) -> Result<Op
         }
     }
     st.orphan_head = orphans.first().copied().unwrap_or(format::NULL);
-    crate::super_ops::store_orphan_head(sb, &st)?;
+    super::super_ops::store_orphan_head(sb, &st)?;
     Ok(None)
 }

@@ -22,9 +22,11 @@
 //! [`Buffer::read`]: crate::vfs::Buffer::read
 //! [`Buffer::modify`]: crate::vfs::Buffer::modify
 
+use super::{FsContext, SuperBlock};
 use crate::format::{self, FormatError, Geometry, Superblock};
 use crate::inodegc::InodeGc;
-use crate::vfs::{self, FsContext, SuperBlock};
+use crate::kernel_ext::debugfs::Debugfs;
+use crate::vfs::{self, StatFs};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use kernel::prelude::*;
 use kernel::str::CStr;
@@ -76,14 +78,11 @@ pub(crate) struct AllocState {
 
 /// Per-mount dinofs state (`sb->s_fs_info`).
 ///
-/// Field order matters for teardown: the debugfs directory goes before the
-/// engine it reads.
 #[pin_data]
 pub(crate) struct DinoSb {
-    /// `/sys/kernel/debug/dinofs/<dev>/`.
-    debugfs: Option<vfs::DebugfsDir>,
-    /// The deferred-inactivation engine.
-    pub(crate) gc: Pin<KBox<InodeGc>>,
+    /// The deferred-inactivation engine, with its debugfs directory
+    /// `/sys/kernel/debug/dinofs/<dev>/` (removed before the engine).
+    pub(crate) gc: Debugfs<InodeGc>,
     /// The superblock as read at mount (immutable fields: geometry, root,
     /// uuid, label); counters live in [`Self::alloc`].
     pub(crate) disk: Superblock,
@@ -105,7 +104,7 @@ pub(crate) struct DinoSb {
     /// disk); reported by orphan recovery.
     pub(crate) already_free: AtomicU64,
     /// The unlinked inodes the mount of an image that was not cleanly
-    /// unmounted found ([`crate::alloc::recount`]); taken by orphan
+    /// unmounted found ([`super::alloc::recount`]); taken by orphan
     /// recovery ([`finish_mount`]) to relink the orphan list first.
     #[pin]
     scanned_orphans: Mutex<Option<KVec<u32>>>,
@@ -186,7 +185,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
         // The counters in block 0 are exact only as of the last sync or
         // clean unmount (a crash or a shutdown leaves them behind the
         // bitmaps): count again from the bitmaps and cluster blocks.
-        let r = crate::alloc::recount(sb, &geo)?;
+        let r = super::alloc::recount(sb, &geo)?;
         pr_warn!(
             "{}: was not cleanly unmounted; free space recounted ({} blocks, {} inodes free); fsck.dinofs -n recommended\n",
             sb.id(),
@@ -198,13 +197,13 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     }
     let (free_blocks, clusters, free_inodes) = counts;
     let opts = *fc.options();
-    let gc = InodeGc::create(sb, opts.inodegc_sync)?;
-    // SAFETY: the engine is pinned in its box (fixed address) and `DinoSb`
-    // drops the directory (its first field) before the engine.
-    let debugfs = Some(unsafe { vfs::DebugfsDir::new(sb, &gc) });
+    let gc = Debugfs::new(
+        InodeGc::create(sb, opts.inodegc_sync)?,
+        c_str!("dinofs"),
+        sb.id(),
+    );
     let info = KBox::pin_init(
         try_pin_init!(DinoSb {
-            debugfs,
             gc,
             disk,
             geo,
@@ -248,7 +247,7 @@ pub(crate) fn finish_mount(sb: &SuperBlock) -> Result {
     }
     let scanned = sb.info().scanned_orphans.lock().take();
     if let Some(orphans) = scanned {
-        if crate::alloc::rebuild_orphan_list(sb, &orphans)?.is_none() {
+        if super::alloc::rebuild_orphan_list(sb, &orphans)?.is_none() {
             pr_warn!(
                 "{}: orphan list cut short by the crash; relinked from the {} unlinked inode(s) found\n",
                 sb.id(),
@@ -271,8 +270,8 @@ pub(crate) fn finish_mount(sb: &SuperBlock) -> Result {
 }
 
 /// Reads the root directory inode (after `s_fs_info` is set).
-pub(crate) fn root_inode(sb: &SuperBlock) -> Result<ARef<vfs::Inode>> {
-    let root = crate::inode::iget(sb, sb.info().disk.root_ino)?;
+pub(crate) fn root_inode(sb: &SuperBlock) -> Result<ARef<super::Inode>> {
+    let root = super::inode::iget(sb, sb.info().disk.root_ino)?;
     if root.mode() & format::S_IFMT != format::S_IFDIR {
         return Err(sb.corrupt(c_str!("root inode (not a directory)"), root.ino() as u64));
     }
@@ -322,15 +321,6 @@ fn write_super(sb: &SuperBlock, info: &DinoSb, state: u32, wait: bool) -> Result
         }
     }
     Ok(())
-}
-
-/// `statfs` numbers.
-pub(crate) struct StatFs {
-    pub(crate) blocks: u64,
-    pub(crate) bfree: u64,
-    pub(crate) files: u64,
-    pub(crate) ffree: u64,
-    pub(crate) fsid: [i32; 2],
 }
 
 /// Reports space and inode counts. Never blocks: the counters are read

@@ -12,10 +12,11 @@
 
 #![forbid(unsafe_code)]
 
-use crate::alloc;
+use super::alloc;
+use super::inode;
+use super::{Inode, NewInode};
 use crate::format::{self, DIRENT_SLOTS_PER_BLOCK, NAME_MAX};
-use crate::inode;
-use crate::vfs::{self, Buffer, DirEmitter, Inode, NewInode};
+use crate::vfs::{self, Buffer, DirEmitter};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::types::ARef;

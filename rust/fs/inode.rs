@@ -11,9 +11,10 @@
 
 #![forbid(unsafe_code)]
 
-use crate::alloc;
+use super::alloc;
+use super::{Iget, Inode, MapGuard, NewInode, SuperBlock};
 use crate::format::{self, BlockPath, PTRS_PER_BLOCK};
-use crate::vfs::{self, Iget, Inode, MapGuard, NewInode, SuperBlock};
+use crate::vfs;
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::types::ARef;
@@ -68,14 +69,14 @@ fn iget_as(sb: &SuperBlock, ino: u32, orphan: bool) -> Result<ARef<Inode>> {
         }
         Ok(Some(d)) => {
             let inode = new.inode();
-            inode.load(&d);
+            load(inode, &d);
             if inode.mode() & format::S_IFMT == format::S_IFREG {
                 // Post-EOF state comes from the block map, as XFS derives it
                 // from the extent map: blocks may be mapped past EOF after a
                 // cancelled trim, a shutdown that discarded one, a crash or
                 // a failed write. Marking them lets truncate, a write past
                 // EOF and the next eviction deal with them.
-                let mut map = inode.lock_map();
+                let mut map = inode.lock_data();
                 let past = maps_blocks_from(inode, &map, eof_blocks(inode))?;
                 map.set_prealloc(past);
             }
@@ -87,10 +88,42 @@ fn iget_as(sb: &SuperBlock, ino: u32, orphan: bool) -> Result<ARef<Inode>> {
     }
 }
 
+/// Fills a new in-memory inode from its on-disk form.
+fn load(inode: &Inode, d: &format::Inode) {
+    let t = |t: format::Timestamp| vfs::Timestamp {
+        sec: t.sec,
+        nsec: t.nsec,
+    };
+    inode.load(&vfs::Attrs {
+        mode: d.mode,
+        nlink: d.nlink,
+        uid: d.uid,
+        gid: d.gid,
+        size: d.size,
+        generation: d.generation,
+        rdev: d.rdev,
+        times: (t(d.atime), t(d.mtime), t(d.ctime)),
+        sectors: (d.blocks as u64) << (format::BLOCK_SHIFT - 9),
+    });
+    let mut map = inode.lock_data();
+    map.set_ptr(IND, d.indirect);
+    map.set_ptr(IND + 1, d.dindirect);
+    map.set_ptr(IND + 2, d.tindirect);
+    for (i, &b) in d.direct.iter().enumerate() {
+        map.set_ptr(i, b);
+    }
+    map.set_blocks(d.blocks);
+}
+
 /// Builds the on-disk form of an in-memory inode.
 fn to_disk(inode: &Inode, map: &MapGuard<'_>) -> format::Inode {
     let (uid, gid) = inode.owner();
+    let t = |t: vfs::Timestamp| format::Timestamp {
+        sec: t.sec,
+        nsec: t.nsec,
+    };
     let (atime, mtime, ctime) = inode.times();
+    let (atime, mtime, ctime) = (t(atime), t(mtime), t(ctime));
     let ptrs = map.ptrs();
     let mut direct = [0u32; format::DIRECT_BLOCKS];
     direct.copy_from_slice(&ptrs[..IND]);
@@ -124,7 +157,7 @@ pub(crate) fn write_inode(inode: &Inode, sync: bool) -> Result {
     }
     let ino = inode.ino();
     let blocks = sb.info().geo.blocks;
-    let map = inode.lock_map();
+    let map = inode.lock_data();
     let mut disk = to_disk(inode, &map);
     let buf = sb.bread(format::ino_cluster(ino))?;
     buf.modify(|b| {
@@ -206,7 +239,7 @@ fn eof_blocks(inode: &Inode) -> u64 {
 /// [`PREALLOC_MIN_BLOCKS`]: crate::inodegc::PREALLOC_MIN_BLOCKS
 /// [`PREALLOC_MAX_BLOCKS`]: crate::inodegc::PREALLOC_MAX_BLOCKS
 pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
-    let mut map = inode.lock_map();
+    let mut map = inode.lock_data();
     let regular = inode.mode() & format::S_IFMT == format::S_IFREG;
     if !create || !regular {
         return map_locked(inode, &mut map, iblock, create);
@@ -365,7 +398,7 @@ fn subtree_maps_from(inode: &Inode, block: u32, level: u32, base: u64, from: u64
 /// it: mark them, so truncate, later writes and eviction trim them.
 pub(crate) fn note_write_failed(inode: &Inode) {
     if inode.mode() & format::S_IFMT == format::S_IFREG {
-        inode.lock_map().set_prealloc(true);
+        inode.lock_data().set_prealloc(true);
     }
 }
 
@@ -600,7 +633,7 @@ pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
     let old = inode.size();
     {
         // Preallocated blocks must not end up inside EOF unwritten.
-        let mut map = inode.lock_map();
+        let mut map = inode.lock_data();
         if map.prealloc() {
             free_blocks_from(inode, &mut map, eof_blocks(inode), true)?;
             map.set_prealloc(false);
@@ -609,7 +642,7 @@ pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
     inode.truncate_pagecache(size)?;
     if size < old {
         let from = size.div_ceil(format::BLOCK_SIZE as u64);
-        let mut map = inode.lock_map();
+        let mut map = inode.lock_data();
         free_blocks_from(inode, &mut map, from, true)?;
     }
     inode.touch_mctime();
@@ -623,7 +656,7 @@ pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
 pub(crate) fn inactivate(inode: &Inode) -> Result {
     let sb = inode.sb();
     let ino = inode.ino();
-    let mut map = inode.lock_map();
+    let mut map = inode.lock_data();
     // On an error keep the inode on the orphan list, its map describing
     // what it still owns (the engine writes it): the next mount's recovery
     // finishes the teardown.
@@ -640,7 +673,7 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
 /// has evicted (inodegc worker), and writes the inode's new block map.
 pub(crate) fn trim_eof(inode: &Inode) -> Result {
     {
-        let mut map = inode.lock_map();
+        let mut map = inode.lock_data();
         if !map.prealloc() {
             return Ok(());
         }
