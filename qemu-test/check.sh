@@ -126,6 +126,20 @@ if [ "$mode" = check ] && [ ${#tests[@]} = 0 ]; then
 	fi
 fi
 
+# The layering of the module (qemu-test/host/layers.py): arrows only point
+# down, and unsafe code only in the abstraction layers.
+if [ "$mode" = check ] && [ ${#tests[@]} = 0 ]; then
+	phase "host: module layering (qemu-test/host/layers.py)"
+	if python3 "$DINOFS_TOP/qemu-test/host/layers.py" >"$results/layers.log" 2>&1; then
+		echo "PASS host/layers" >>"$results/host-results"
+		host_passed=$((host_passed + 1))
+	else
+		echo "FAIL host/layers" >>"$results/host-results"
+		host_failed=$((host_failed + 1))
+		cat "$results/layers.log" >&2
+	fi
+fi
+
 # 3. One VM boot.
 # The KASAN kernel is about three times slower under TCG: its make check
 # takes about 65 minutes in the guest, past the debug kernel's 45.

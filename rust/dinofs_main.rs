@@ -4,28 +4,23 @@
 //! XFS-style, to per-CPU lockless queues drained by a bound workqueue.
 //!
 //! This is the crate root of the `dinofs.ko` module. The module is a
-//! composite of this Rust crate and `helpers.c` (see `Kbuild`):
+//! composite of this Rust crate and `helpers.c` (see `Kbuild`). The crate
+//! is in layers, arrows pointing down only (`Documentation/filesystem.rst`,
+//! checked by `qemu-test/host/layers.py`):
 //!
-//! - `vfs`: the thin, `unsafe`-holding wrappers over the VFS, buffer heads
-//!   and the mount API, and the callbacks the C operation tables point to;
-//! - `super_ops`: mount, statfs, sync, remount, unmount; the lock order;
-//! - `inode`: inode I/O, the block map, truncate and `inactivate()`;
-//! - `dir`: directory entries and the namespace operations;
-//! - `alloc`: block/inode/cluster allocation and the orphan list;
-//! - `inodegc`: the deferred-inactivation engine (per-CPU queues, bound
-//!   workqueue, throttle, push/flush, stop/start, CPU-dead fold);
-//! - `kernel_ext`: kernel abstractions the 6.12 `kernel` crate lacks, generic
-//!   and knowing nothing of dinofs (CPU ids, cpumasks, NOFS scopes, a
-//!   shrinker, a CPU-hotplug state);
-//! - `gc_index`: the engine's gc index and its claim state machine (safe
-//!   Rust: an rbtree under a spinlock);
+//! - `fs`: dinofs itself (super, inode, dir, alloc, its side of the
+//!   engine); safe Rust;
+//! - `inodegc`: the deferred-inactivation engine, generic over the
+//!   filesystem (per-CPU queues, bound workqueue, throttle, push/flush,
+//!   stop/start, CPU-dead fold, the gc index); safe Rust;
+//! - `vfs`: the VFS glue, generic over a `FileSystem` trait: safe views of
+//!   the VFS objects, the operation tables and their trampolines;
+//! - `kernel_ext`, `trace`: kernel abstractions the 6.12 `kernel` crate
+//!   lacks, knowing nothing of dinofs, and the tracepoint wrappers;
 //! - `format`: the on-disk format, shared with the userspace tools;
 //! - `bindings`: kernel bindings plus the module-local `dinofs_*` ones.
 //!
-//! - `trace`: tracepoint wrappers (events defined in `dinofs_trace.h`).
-//!
-//! The `unsafe` code is in `vfs`, `kernel_ext`, `trace` and `bindings`, with
-//! the few exceptions `Documentation/filesystem.rst` lists.
+//! The `unsafe` code is in `vfs`, `kernel_ext` and `trace` only.
 //!
 //! Try it in the test VM (`make shell`):
 //!
@@ -47,7 +42,6 @@ mod bindings;
 #[allow(unreachable_pub, dead_code)]
 mod format;
 mod fs;
-mod gc_index;
 mod inodegc;
 // A library layer (shared with samples/): not every user uses every item.
 #[allow(dead_code)]
@@ -68,7 +62,7 @@ struct DinoFs {
     /// Dropped first: no dinofs superblock (engine) is left after it.
     _registration: vfs::Registration<fs::DinoFs>,
     /// The CPU-dead state the engines register with; removed last.
-    _cpu_dead: kernel_ext::hotplug::CpuDeadSetup<inodegc::InodeGc>,
+    _cpu_dead: kernel_ext::hotplug::CpuDeadSetup<fs::gc::DinoGc>,
 }
 
 impl kernel::Module for DinoFs {
@@ -77,7 +71,7 @@ impl kernel::Module for DinoFs {
             vfs::selftest::warn();
         }
         // The hotplug state first: a mount registers its engine with it.
-        let cpu_dead = inodegc::module_init()?;
+        let cpu_dead = fs::gc::module_init()?;
         let registration = vfs::Registration::new()?;
         pr_info!("filesystem type registered\n");
         Ok(Self {

@@ -13,24 +13,11 @@
  */
 #include <linux/blkdev.h>
 #include <linux/bug.h>
-#include <linux/capability.h>
-#include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
-#include <linux/percpu.h>
-#include <linux/sched/mm.h>
-#include <linux/buffer_head.h>
-#include <linux/fs.h>
-#include <linux/fs_context.h>
-#include <linux/fs_parser.h>
 #include <linux/fs_types.h>
-#include <linux/kdev_t.h>
 #include <linux/module.h>
-#include <linux/mpage.h>
-#include <linux/namei.h>
 #include <linux/ratelimit.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include "helpers.h"
 
 #define CREATE_TRACE_POINTS
@@ -295,16 +282,6 @@ int dinofs_sb_meta_err_check(struct super_block *sb, u32 since)
 	return errseq_check(&sb->s_bdev->bd_mapping->wb_err, since);
 }
 
-u32 dinofs_encode_dev(dev_t dev)
-{
-	return new_encode_dev(dev);
-}
-
-dev_t dinofs_decode_dev(u32 dev)
-{
-	return new_decode_dev(dev);
-}
-
 /* --- [shim] buffer heads ---------------------------------------------------- */
 
 /*
@@ -357,24 +334,9 @@ struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block)
 	return bh;
 }
 
-void dinofs_brelse(struct buffer_head *bh)
-{
-	brelse(bh);
-}
-
-void *dinofs_bh_data(struct buffer_head *bh)
-{
-	return bh->b_data;
-}
-
 void dinofs_lock_buffer(struct buffer_head *bh)
 {
 	lock_buffer(bh);
-}
-
-void dinofs_unlock_buffer(struct buffer_head *bh)
-{
-	unlock_buffer(bh);
 }
 
 void dinofs_map_bh(struct buffer_head *bh, struct super_block *sb, u64 block)
@@ -410,32 +372,6 @@ bool dinofs_sb_frozen(struct super_block *sb)
 bool dinofs_sb_unfrozen(struct super_block *sb)
 {
 	return READ_ONCE(sb->s_writers.frozen) == SB_UNFROZEN;
-}
-
-/*
- * Freezes the filesystem the way FIFREEZE on the block device would: through
- * the holder ops (freeze_super(), which syncs everything and stops gc via
- * ->sync_fs). Shutdown uses it to reach a quiescent, fully written image.
- */
-int dinofs_sb_bdev_freeze(struct super_block *sb)
-{
-	return bdev_freeze(sb->s_bdev);
-}
-
-void dinofs_sb_bdev_thaw(struct super_block *sb)
-{
-	bdev_thaw(sb->s_bdev);
-}
-
-/* s_umount shared, as syncfs(2) takes it: serialises gc stop/start. */
-void dinofs_sb_umount_read_lock(struct super_block *sb)
-{
-	down_read(&sb->s_umount);
-}
-
-void dinofs_sb_umount_read_unlock(struct super_block *sb)
-{
-	up_read(&sb->s_umount);
 }
 
 /* --- [trace] ---------------------------------------------------------------- */

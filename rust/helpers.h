@@ -79,18 +79,13 @@ gid_t dinofs_i_gid_read(const struct inode *inode);
 void dinofs_i_uid_write(struct inode *inode, uid_t uid);
 void dinofs_i_gid_write(struct inode *inode, gid_t gid);
 const u8 *dinofs_dentry_name(const struct dentry *dentry, u32 *len);
-u32 dinofs_encode_dev(dev_t dev);
-dev_t dinofs_decode_dev(u32 dev);
 
 /* Buffer heads. */
 struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block);
 struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block);
-void dinofs_brelse(struct buffer_head *bh);
 bool dinofs_buffer_verified(struct buffer_head *bh);
 void dinofs_set_buffer_verified(struct buffer_head *bh);
-void *dinofs_bh_data(struct buffer_head *bh);
 void dinofs_lock_buffer(struct buffer_head *bh);
-void dinofs_unlock_buffer(struct buffer_head *bh);
 void dinofs_map_bh(struct buffer_head *bh, struct super_block *sb, u64 block);
 void dinofs_set_buffer_new(struct buffer_head *bh);
 
@@ -124,17 +119,6 @@ enum dinofs_trace_event {
 	DINOFS_TRACE_WORKER, DINOFS_TRACE_CPU_DEAD,
 	DINOFS_TRACE_SHRINKER_SCAN, DINOFS_TRACE_INACTIVATING,
 };
-
-/* FS_IOC_SHUTDOWN flags (XFS's values; the ioctl is in rust/vfs/ops.rs). */
-#define DINOFS_SHUTDOWN_DEFAULT		0	/* write everything, then shut down */
-#define DINOFS_SHUTDOWN_LOGFLUSH	1	/* dinofs has no log: as DEFAULT */
-#define DINOFS_SHUTDOWN_NOLOGFLUSH	2	/* shut down now, write nothing */
-
-/* Freezing the filesystem through its block device (shutdown), s_umount. */
-int dinofs_sb_bdev_freeze(struct super_block *sb);
-void dinofs_sb_bdev_thaw(struct super_block *sb);
-void dinofs_sb_umount_read_lock(struct super_block *sb);
-void dinofs_sb_umount_read_unlock(struct super_block *sb);
 
 /* Harness self-test switch (module parameter selftest_splat). */
 bool dinofs_selftest_splat(void);

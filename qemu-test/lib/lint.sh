@@ -10,7 +10,8 @@
 #   qemu-test/lib/lint.sh lint       fmt-check, then the module built with
 #                                    CLIPPY=1 (clippy-driver of the kernel's
 #                                    Rust, with the kernel's clippy lints)
-#                                    and cargo clippy -D warnings on the tools;
+#                                    and cargo clippy -D warnings on the tools,
+#                                    then the layering check (host/layers.py);
 #                                    fails on any warning
 #
 # The module's rustfmt and clippy-driver are Debian's rustfmt-web and
@@ -64,6 +65,9 @@ fmt-check | lint)
 	cargo clippy -q --manifest-path "$DINOFS_TOP/tools/Cargo.toml" --all-targets -- -D warnings ||
 		die "clippy: the tools have warnings"
 	phase "clippy: tools clean"
+	python3 "$DINOFS_TOP/qemu-test/host/layers.py" >/dev/null ||
+		die "layering: qemu-test/host/layers.py reports an upward arrow or misplaced unsafe"
+	phase "layers: arrows point down, unsafe only in the abstraction layers"
 	;;
 *) die "unknown mode '$mode' (fmt, fmt-check, lint)" ;;
 esac

@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Inodes: reading and writing them, the block map, truncate and
-//! inactivation.
+//! Inodes: reading and writing them, truncate and inactivation (the block
+//! map is [`super::bmap`]).
 //!
 //! [`inactivate`] is the single path that tears an unlinked inode down on
 //! disk: it frees every block, removes the inode from the orphan list, and
 //! frees its slot (and its cluster when that was the last inode in it). The
-//! deferred-inactivation engine (`inodegc.rs`) calls it from per-CPU workers
+//! deferred-inactivation engine (`crate::inodegc`) calls it from per-CPU workers
 //! (or inline with `inodegc=sync`) once the VFS has destroyed the inode.
 
 #![forbid(unsafe_code)]
 
 use super::alloc;
+use super::bmap::{
+    eof_blocks, free_blocks_from, free_blocks_from_mode, maps_blocks_from, FreeMode,
+};
 use super::{Iget, Inode, MapGuard, NewInode, SuperBlock};
-use crate::format::{self, BlockPath, PTRS_PER_BLOCK};
+use crate::format;
 use crate::vfs;
 use kernel::c_str;
 use kernel::prelude::*;
@@ -68,8 +71,8 @@ fn iget_as(sb: &SuperBlock, ino: u32, orphan: bool) -> Result<ARef<Inode>> {
             Err(sb.corrupt(c_str!("directory link count"), ino as u64))
         }
         Ok(Some(d)) => {
+            load(&new, &d);
             let inode = new.inode();
-            load(inode, &d);
             if inode.mode() & format::S_IFMT == format::S_IFREG {
                 // Post-EOF state comes from the block map, as XFS derives it
                 // from the extent map: blocks may be mapped past EOF after a
@@ -89,12 +92,12 @@ fn iget_as(sb: &SuperBlock, ino: u32, orphan: bool) -> Result<ARef<Inode>> {
 }
 
 /// Fills a new in-memory inode from its on-disk form.
-fn load(inode: &Inode, d: &format::Inode) {
+fn load(new: &NewInode, d: &format::Inode) {
     let t = |t: format::Timestamp| vfs::Timestamp {
         sec: t.sec,
         nsec: t.nsec,
     };
-    inode.load(&vfs::Attrs {
+    new.load(&vfs::Attrs {
         mode: d.mode,
         nlink: d.nlink,
         uid: d.uid,
@@ -105,7 +108,7 @@ fn load(inode: &Inode, d: &format::Inode) {
         times: (t(d.atime), t(d.mtime), t(d.ctime)),
         sectors: (d.blocks as u64) << (format::BLOCK_SHIFT - 9),
     });
-    let mut map = inode.lock_data();
+    let mut map = new.inode().lock_data();
     map.set_ptr(IND, d.indirect);
     map.set_ptr(IND + 1, d.dindirect);
     map.set_ptr(IND + 2, d.tindirect);
@@ -174,451 +177,6 @@ pub(crate) fn write_inode(inode: &Inode, sync: bool) -> Result {
     Ok(())
 }
 
-/// Reads pointer `idx` of indirect block `block`, verifying the block.
-fn read_ptr(sb: &SuperBlock, block: u32, idx: u32) -> Result<u32> {
-    let blocks = sb.info().geo.blocks;
-    let buf = sb.bread(block)?;
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
-        return Err(sb.corrupt(c_str!("indirect block"), block as u64));
-    }
-    Ok(buf.read(|b| format::indirect_get(b, idx)))
-}
-
-/// Sets pointer `idx` of indirect block `block` and reseals it.
-fn write_ptr(inode: &Inode, block: u32, idx: u32, ptr: u32) -> Result {
-    let buf = inode.sb().bread(block)?;
-    buf.modify(|b| {
-        format::indirect_set(b, idx, ptr);
-        format::seal_block(b, vfs::crc32c);
-    });
-    buf.attach_to(inode);
-    Ok(())
-}
-
-/// Allocates a block for `inode`'s map: a data block, or a zeroed, sealed
-/// indirect block.
-fn new_block(inode: &Inode, map: &mut MapGuard<'_>, goal: u64, indirect: bool) -> Result<u32> {
-    let sb = inode.sb();
-    let n = map
-        .blocks()
-        .checked_add(1)
-        .ok_or_else(|| sb.corrupt(c_str!("inode block count"), inode.ino() as u64))?;
-    let block = {
-        let mut st = sb.info().alloc.lock();
-        alloc::alloc_block(sb, &mut st, goal)?
-    };
-    if indirect {
-        let buf = sb.getblk_zero(block)?;
-        buf.modify(|b| format::seal_block(b, vfs::crc32c));
-        buf.attach_to(inode);
-    }
-    map.set_blocks(n);
-    Ok(block)
-}
-
-/// Blocks of `inode` inside EOF: file blocks `>= eof_blocks` are past EOF.
-fn eof_blocks(inode: &Inode) -> u64 {
-    inode.size().div_ceil(format::BLOCK_SIZE as u64)
-}
-
-/// Maps file block `iblock` of `inode` to a disk block, allocating it (and
-/// any indirect blocks on the way) if `create`. Returns the block and
-/// whether it is new, or `None` for a hole when not creating.
-///
-/// Speculative preallocation (regular files): a write that appends at EOF
-/// to a file of at least [`PREALLOC_MIN_BLOCKS`] blocks also allocates up
-/// to [`PREALLOC_MAX_BLOCKS`] blocks past it, so a streaming writer gets
-/// contiguous space and one allocation per batch. Those blocks were never
-/// written, so a block past EOF is always reported *new* to the buffer
-/// layer (which zeroes what the write does not cover and drops stale
-/// block-device aliases), and a write that would leave preallocated blocks
-/// inside EOF with a hole before it frees them first. The preallocation is
-/// trimmed when the inode is evicted (`trim_eof`, from the inodegc worker)
-/// or truncated.
-///
-/// [`PREALLOC_MIN_BLOCKS`]: crate::inodegc::PREALLOC_MIN_BLOCKS
-/// [`PREALLOC_MAX_BLOCKS`]: crate::inodegc::PREALLOC_MAX_BLOCKS
-pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
-    let mut map = inode.lock_data();
-    let regular = inode.mode() & format::S_IFMT == format::S_IFREG;
-    if !create || !regular {
-        return map_locked(inode, &mut map, iblock, create);
-    }
-    let eof = eof_blocks(inode);
-    if iblock > eof && map.prealloc() {
-        // A write past EOF leaving a hole: preallocated blocks would end up
-        // inside EOF without ever being written. Free them first.
-        free_blocks_from(inode, &mut map, eof, true)?;
-        map.set_prealloc(false);
-    }
-    let Some((block, mut new)) = map_locked(inode, &mut map, iblock, true)? else {
-        return Ok(None);
-    };
-    if iblock >= eof {
-        new = true;
-    }
-    // Preallocate when this append reaches the end of what is mapped (the
-    // next block is not): the writer streams past any earlier batch.
-    if iblock == eof
-        && iblock >= crate::inodegc::PREALLOC_MIN_BLOCKS
-        && map_locked(inode, &mut map, iblock + 1, false)?.is_none()
-    {
-        let extra = core::cmp::min(iblock / 4 + 1, crate::inodegc::PREALLOC_MAX_BLOCKS);
-        let mut got = false;
-        for j in 1..=extra {
-            // Best effort: stop at the first failure (ENOSPC, EFBIG).
-            match map_locked(inode, &mut map, iblock + j, true) {
-                Ok(Some(_)) => got = true,
-                _ => break,
-            }
-        }
-        if got {
-            map.set_prealloc(true);
-        }
-    }
-    Ok(Some((block, new)))
-}
-
-/// [`map_block`] with the map already locked, without preallocation.
-fn map_locked(
-    inode: &Inode,
-    map: &mut MapGuard<'_>,
-    iblock: u64,
-    create: bool,
-) -> Result<Option<(u32, bool)>> {
-    let Some(path) = format::block_path(iblock) else {
-        return if create { Err(EFBIG) } else { Ok(None) };
-    };
-    let (top, idx): (usize, &[u32]) = match &path {
-        BlockPath::Direct(i) => (*i, &[]),
-        BlockPath::Indirect(a) => (IND, core::slice::from_ref(a)),
-        BlockPath::DoubleIndirect(a, b) => (IND + 1, &[*a, *b][..]),
-        BlockPath::TripleIndirect(a, b, c) => (IND + 2, &[*a, *b, *c][..]),
-    };
-    // `idx` borrows temporaries above for the double/triple cases; copy it.
-    let mut indices = [0u32; 3];
-    let depth = idx.len();
-    indices[..depth].copy_from_slice(idx);
-
-    let goal = map.ptrs()[0] as u64 + iblock;
-    let mut ptr = map.ptrs()[top];
-    let mut new = false;
-    if ptr == format::NULL {
-        if !create {
-            return Ok(None);
-        }
-        ptr = new_block(inode, map, goal, depth > 0)?;
-        map.set_ptr(top, ptr);
-        inode.mark_dirty();
-        new = depth == 0;
-    }
-    // Walk down the indirect levels.
-    let mut parent = ptr;
-    for (level, &i) in indices[..depth].iter().enumerate() {
-        let mut child = read_ptr(inode.sb(), parent, i)?;
-        if child == format::NULL {
-            if !create {
-                return Ok(None);
-            }
-            let leaf = level + 1 == depth;
-            child = new_block(inode, map, goal, !leaf)?;
-            write_ptr(inode, parent, i, child)?;
-            inode.mark_dirty();
-            new = leaf;
-        }
-        parent = child;
-    }
-    Ok(Some((parent, new)))
-}
-
-/// Whether `inode`'s map has any block for a file block `>= from`. Reads
-/// only the indirect blocks whose range reaches `from`.
-fn maps_blocks_from(inode: &Inode, map: &MapGuard<'_>, from: u64) -> Result<bool> {
-    let ptrs = map.ptrs();
-    if ptrs[..IND]
-        .iter()
-        .enumerate()
-        .any(|(i, &p)| p != format::NULL && i as u64 >= from)
-    {
-        return Ok(true);
-    }
-    let p = PTRS_PER_BLOCK;
-    let bases = [
-        format::DIRECT_BLOCKS as u64,
-        format::DIRECT_BLOCKS as u64 + p,
-        format::DIRECT_BLOCKS as u64 + p + p * p,
-    ];
-    for level in 1..=3u32 {
-        let top = ptrs[IND + level as usize - 1];
-        let base = bases[level as usize - 1];
-        if top != format::NULL
-            && base + p.pow(level) > from
-            && subtree_maps_from(inode, top, level, base, from)?
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// [`maps_blocks_from`] for the subtree rooted at indirect block `block`
-/// (`level` 1 = points at data) mapping file blocks from `base` on.
-fn subtree_maps_from(inode: &Inode, block: u32, level: u32, base: u64, from: u64) -> Result<bool> {
-    let sb = inode.sb();
-    let blocks = sb.info().geo.blocks;
-    let buf = sb.bread(block)?;
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
-        return Err(sb.corrupt(c_str!("indirect block"), block as u64));
-    }
-    let span = PTRS_PER_BLOCK.pow(level - 1);
-    // The first pointer whose range reaches `from`.
-    let first = (from.saturating_sub(base) / span).min(PTRS_PER_BLOCK) as u32;
-    let mut i = first;
-    while (i as u64) < PTRS_PER_BLOCK {
-        // The next non-null pointer at or after `i`, found under the buffer
-        // lock; the recursion below runs without it (one buffer lock at a
-        // time).
-        let next = buf.read(|b| {
-            (i..PTRS_PER_BLOCK as u32)
-                .map(|j| (j, format::indirect_get(b, j)))
-                .find(|&(_, p)| p != format::NULL)
-        });
-        let Some((j, child)) = next else {
-            return Ok(false);
-        };
-        if level == 1 || subtree_maps_from(inode, child, level - 1, base + j as u64 * span, from)? {
-            return Ok(true);
-        }
-        i = j + 1;
-    }
-    Ok(false)
-}
-
-/// A write failed after `get_block` may have allocated blocks past EOF for
-/// it: mark them, so truncate, later writes and eviction trim them.
-pub(crate) fn note_write_failed(inode: &Inode) {
-    if inode.mode() & format::S_IFMT == format::S_IFREG {
-        inode.lock_data().set_prealloc(true);
-    }
-}
-
-/// How to treat a block whose bitmap bit is already clear.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum FreeMode {
-    /// A live inode's map: a pointer to a free block is corruption.
-    Strict,
-    /// Tearing down an unlinked inode (inactivation, orphan recovery): an
-    /// interrupted earlier teardown may have freed the block already and
-    /// reached the disk only in part (the bitmap, not the cleared pointer).
-    /// The block is taken as freed; see "Why a crash at any point is
-    /// recoverable" in `Documentation/inodegc.rst`.
-    Teardown,
-}
-
-/// What freeing part of a block map did: blocks freed, whether the subtree
-/// root is now empty (and freed), and the first error. Pointers to every
-/// block freed are cleared even when an error stops the walk, so the map
-/// always describes exactly what the inode still owns.
-struct Freed {
-    n: u32,
-    empty: bool,
-    err: Option<Error>,
-}
-
-/// Frees the blocks of the subtree rooted at indirect block `block`
-/// (`level` 1 = points at data) that map file blocks `>= from`; `base` is
-/// the first file block the subtree maps. Children are freed before the
-/// pointers to them are cleared, and an indirect block only once it is
-/// empty: bottom-up.
-fn free_subtree(
-    inode: &Inode,
-    block: u32,
-    level: u32,
-    base: u64,
-    from: u64,
-    attach: bool,
-    mode: FreeMode,
-) -> Freed {
-    let sb = inode.sb();
-    let span = PTRS_PER_BLOCK.pow(level - 1);
-    let mut out = Freed {
-        n: 0,
-        empty: false,
-        err: None,
-    };
-    let mut remaining = false;
-    // Work through the pointers in chunks, never holding the indirect
-    // block's lock while freeing (one buffer lock at a time).
-    const CHUNK: u32 = 64;
-    let blocks = sb.info().geo.blocks;
-    let buf = match sb.bread(block) {
-        Ok(b) => b,
-        Err(e) => {
-            out.err = Some(e);
-            return out;
-        }
-    };
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
-        out.err = Some(sb.corrupt(c_str!("indirect block"), block as u64));
-        return out;
-    }
-    let mut start = 0u32;
-    while (start as u64) < PTRS_PER_BLOCK && out.err.is_none() {
-        let end = core::cmp::min(start + CHUNK, PTRS_PER_BLOCK as u32);
-        let mut ptrs = [0u32; CHUNK as usize];
-        buf.read(|b| {
-            for i in start..end {
-                ptrs[(i - start) as usize] = format::indirect_get(b, i);
-            }
-        });
-        let mut cleared = [false; CHUNK as usize];
-        for i in start..end {
-            let p = ptrs[(i - start) as usize];
-            if p == format::NULL {
-                continue;
-            }
-            let child_base = base + i as u64 * span;
-            if child_base + span <= from {
-                remaining = true;
-                continue;
-            }
-            if out.err.is_some() {
-                remaining = true;
-                continue;
-            }
-            if level == 1 {
-                match free_one(sb, p, mode) {
-                    Ok(()) => {
-                        out.n += 1;
-                        cleared[(i - start) as usize] = true;
-                    }
-                    Err(e) => {
-                        out.err = Some(e);
-                        remaining = true;
-                    }
-                }
-            } else {
-                let sub = free_subtree(inode, p, level - 1, child_base, from, attach, mode);
-                out.n += sub.n;
-                if sub.empty {
-                    cleared[(i - start) as usize] = true;
-                } else {
-                    remaining = true;
-                }
-                if sub.err.is_some() {
-                    out.err = sub.err;
-                }
-            }
-        }
-        if cleared.iter().any(|&c| c) {
-            buf.modify(|b| {
-                for i in start..end {
-                    if cleared[(i - start) as usize] {
-                        format::indirect_set(b, i, format::NULL);
-                    }
-                }
-                format::seal_block(b, vfs::crc32c);
-            });
-            if attach {
-                buf.attach_to(inode);
-            }
-        }
-        start = end;
-    }
-    // Pointers after an error were not looked at: they remain.
-    if out.err.is_some() && (start as u64) < PTRS_PER_BLOCK {
-        remaining = true;
-    }
-    if !remaining {
-        drop(buf);
-        match free_one(sb, block, mode) {
-            Ok(()) => {
-                out.n += 1;
-                out.empty = true;
-            }
-            Err(e) => out.err = Some(e),
-        }
-    }
-    out
-}
-
-/// Frees one block, taking the allocator mutex just for it: tearing down a
-/// huge file must not hold the allocator (and everything waiting on it)
-/// for the whole teardown.
-fn free_one(sb: &SuperBlock, block: u32, mode: FreeMode) -> Result {
-    let mut st = sb.info().alloc.lock();
-    if !alloc::free_block_ex(sb, &mut st, block, mode == FreeMode::Teardown)? {
-        sb.info()
-            .already_free
-            .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    }
-    Ok(())
-}
-
-/// Frees every block mapping file blocks `>= from` (data and any indirect
-/// block left empty). Called with the map locked. `attach` associates the
-/// changed indirect blocks with the inode for `fsync`; never for an inode
-/// the VFS has already cleared (inactivation), whose buffer list is gone.
-/// On an error the map still loses exactly the pointers to the blocks that
-/// were freed.
-fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64, attach: bool) -> Result {
-    free_blocks_from_mode(inode, map, from, attach, FreeMode::Strict)
-}
-
-fn free_blocks_from_mode(
-    inode: &Inode,
-    map: &mut MapGuard<'_>,
-    from: u64,
-    attach: bool,
-    mode: FreeMode,
-) -> Result {
-    let sb = inode.sb();
-    let mut freed = 0u32;
-    let ptrs = map.ptrs();
-    let mut result = Ok(());
-    let p = PTRS_PER_BLOCK;
-    let bases = [
-        format::DIRECT_BLOCKS as u64,
-        format::DIRECT_BLOCKS as u64 + p,
-        format::DIRECT_BLOCKS as u64 + p + p * p,
-    ];
-    // The deepest trees first, the direct blocks last: what a crash leaves
-    // is always a map of blocks still owned, walked the same way again.
-    for level in (1..=3u32).rev() {
-        let slot = IND + level as usize - 1;
-        let top = ptrs[slot];
-        if top == format::NULL {
-            continue;
-        }
-        let base = bases[level as usize - 1];
-        if base + p.pow(level) <= from {
-            continue;
-        }
-        let sub = free_subtree(inode, top, level, base, from, attach, mode);
-        freed += sub.n;
-        if sub.empty {
-            map.set_ptr(slot, format::NULL);
-        }
-        if let Some(e) = sub.err {
-            result = Err(e);
-        }
-    }
-    for (i, &p) in ptrs[..IND].iter().enumerate() {
-        if p != format::NULL && i as u64 >= from {
-            match free_one(sb, p, mode) {
-                Ok(()) => {
-                    freed += 1;
-                    map.set_ptr(i, format::NULL);
-                }
-                Err(e) => result = Err(e),
-            }
-        }
-    }
-    let blocks = map.blocks().saturating_sub(freed);
-    map.set_blocks(blocks);
-    result
-}
-
 /// Changes the size of a regular file (setattr with `ATTR_SIZE`). Shrinking
 /// zeroes the new tail, drops the page cache past it and frees the blocks
 /// past the new end of file.
@@ -662,7 +220,7 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     // finishes the teardown.
     free_blocks_from_mode(inode, &mut map, 0, false, FreeMode::Teardown)?;
     let mut st = sb.info().alloc.lock();
-    let r2 = alloc::orphan_remove(sb, &mut st, ino);
+    let r2 = super::orphan::orphan_remove(sb, &mut st, ino);
     let r3 = alloc::free_inode(sb, &mut st, ino);
     drop(st);
     drop(map);

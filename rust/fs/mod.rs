@@ -3,11 +3,17 @@
 //! dinofs itself: the filesystem, on the VFS glue ([`crate::vfs`]) and the
 //! deferred-inactivation engine ([`crate::inodegc`]).
 //!
-//! - [`super_ops`]: mount, options, statfs, sync, freeze, remount,
-//!   shutdown, unmount; the per-mount state [`DinoSb`] and the lock order;
-//! - [`inode`]: inode I/O, the block map, truncate and `inactivate()`;
-//! - [`dir`]: directory entries and the namespace operations;
-//! - [`alloc`]: block/inode/cluster allocation and the orphan list.
+//! - [`super_ops`]: mount, statfs, sync, freeze, remount, shutdown,
+//!   unmount; the per-mount state [`DinoSb`] and the lock order;
+//! - [`options`]: the mount options;
+//! - [`inode`]: inode I/O, truncate and `inactivate()`;
+//! - [`bmap`]: the block map, preallocation past EOF, freeing blocks;
+//! - [`dir`]: directory entries, lookup and readdir;
+//! - [`namei`]: create, link, unlink, rmdir, rename, `O_TMPFILE`;
+//! - [`alloc`]: block, inode and cluster allocation;
+//! - [`orphan`]: the orphan list and orphan recovery;
+//! - [`gc`]: the engine's trait implemented for dinofs (what needs work
+//!   after eviction, and doing it) and the CPU-dead state.
 //!
 //! [`DinoFs`] implements [`vfs::FileSystem`]: the VFS glue's trampolines
 //! call these modules through it. This layer holds no `unsafe` code.
@@ -18,8 +24,13 @@
 #![forbid(unsafe_code)]
 
 pub(crate) mod alloc;
+pub(crate) mod bmap;
 pub(crate) mod dir;
+pub(crate) mod gc;
 pub(crate) mod inode;
+pub(crate) mod namei;
+pub(crate) mod options;
+pub(crate) mod orphan;
 pub(crate) mod super_ops;
 
 use crate::format;
@@ -98,7 +109,7 @@ const _: () = assert!(format::BLOCK_SIZE == vfs::BLOCK_SIZE);
 
 impl vfs::FileSystem for DinoFs {
     type Info = DinoSb;
-    type Options = super_ops::MountOptions;
+    type Options = options::MountOptions;
     type InodeData = InodeMap;
 
     const MAGIC: u64 = format::MAGIC;
@@ -106,7 +117,7 @@ impl vfs::FileSystem for DinoFs {
     const NAME_MAX: u32 = format::NAME_MAX as u32;
 
     fn parse_option(opts: &mut Self::Options, opt: u32, value: u32) -> Result {
-        super_ops::parse_option(opts, opt, value)
+        options::parse_option(opts, opt, value)
     }
 
     fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<DinoSb>>> {
@@ -154,7 +165,7 @@ impl vfs::FileSystem for DinoFs {
     }
 
     fn shown_options(sb: &SuperBlock) -> impl Iterator<Item = &'static CStr> {
-        super_ops::shown_options(sb)
+        options::shown_options(sb)
     }
 
     fn freeze_super(sb: &SuperBlock, who: u32) -> Result {
@@ -196,11 +207,11 @@ impl vfs::FileSystem for DinoFs {
     }
 
     fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
-        inode::map_block(inode, iblock, create)
+        bmap::map_block(inode, iblock, create)
     }
 
     fn write_failed(inode: &Inode) {
-        inode::note_write_failed(inode)
+        bmap::note_write_failed(inode)
     }
 
     fn truncate(inode: &Inode, size: u64) -> Result {
@@ -218,23 +229,23 @@ impl vfs::FileSystem for DinoFs {
         rdev: u32,
         symlink: Option<&[u8]>,
     ) -> Result<NewInode> {
-        dir::create(dir, name, mode, rdev, symlink)
+        namei::create(dir, name, mode, rdev, symlink)
     }
 
     fn tmpfile(dir: &Inode, mode: u16) -> Result<NewInode> {
-        dir::tmpfile(dir, mode)
+        namei::tmpfile(dir, mode)
     }
 
     fn link(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        dir::link(dir, name, inode)
+        namei::link(dir, name, inode)
     }
 
     fn unlink(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        dir::unlink(dir, name, inode)
+        namei::unlink(dir, name, inode)
     }
 
     fn rmdir(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        dir::rmdir(dir, name, inode)
+        namei::rmdir(dir, name, inode)
     }
 
     fn rename(
@@ -245,7 +256,7 @@ impl vfs::FileSystem for DinoFs {
         new_name: &[u8],
         target: Option<&Inode>,
     ) -> Result {
-        dir::rename(old_dir, old_name, inode, new_dir, new_name, target)
+        namei::rename(old_dir, old_name, inode, new_dir, new_name, target)
     }
 
     fn readdir(dir: &Inode, ctx: &mut DirEmitter) -> Result {

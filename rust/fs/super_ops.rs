@@ -22,40 +22,16 @@
 //! [`Buffer::read`]: crate::vfs::Buffer::read
 //! [`Buffer::modify`]: crate::vfs::Buffer::modify
 
+use super::gc::DinoGc;
 use super::{FsContext, SuperBlock};
 use crate::format::{self, FormatError, Geometry, Superblock};
-use crate::inodegc::InodeGc;
 use crate::kernel_ext::debugfs::Debugfs;
 use crate::vfs::{self, StatFs};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst};
 use kernel::prelude::*;
-use kernel::str::CStr;
 use kernel::sync::Mutex;
 use kernel::types::ARef;
 use kernel::{c_str, new_mutex};
-
-/// Mount options (`-o inodegc=deferred|sync,errors=continue|remount-ro`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct MountOptions {
-    /// `inodegc=sync`: inactivate at the final iput instead of deferring.
-    pub(crate) inodegc_sync: bool,
-    /// `errors=remount-ro`.
-    pub(crate) errors_remount_ro: bool,
-}
-
-/// Option indices, in the order of `dinofs_param_specs` in `helpers.c`.
-const OPT_INODEGC: u32 = 0;
-const OPT_ERRORS: u32 = 1;
-
-/// Applies one parsed option (`opt`, `value` from the C parameter table).
-pub(crate) fn parse_option(opts: &mut MountOptions, opt: u32, value: u32) -> Result {
-    match opt {
-        OPT_INODEGC => opts.inodegc_sync = value == 1,
-        OPT_ERRORS => opts.errors_remount_ro = value == 1,
-        _ => return Err(EINVAL),
-    }
-    Ok(())
-}
 
 /// The allocator's state: everything the superblock counts, kept in memory
 /// while mounted and written to block 0 by `sync_fs` and at unmount.
@@ -82,14 +58,14 @@ pub(crate) struct AllocState {
 pub(crate) struct DinoSb {
     /// The deferred-inactivation engine, with its debugfs directory
     /// `/sys/kernel/debug/dinofs/<dev>/` (removed before the engine).
-    pub(crate) gc: Debugfs<InodeGc>,
+    pub(crate) gc: Debugfs<DinoGc>,
     /// The superblock as read at mount (immutable fields: geometry, root,
     /// uuid, label); counters live in [`Self::alloc`].
     pub(crate) disk: Superblock,
     /// Where the metadata regions are.
     pub(crate) geo: Geometry,
     /// Mount options.
-    pub(crate) opts: MountOptions,
+    pub(crate) opts: super::options::MountOptions,
     /// The allocator: bitmaps, cluster map, counters, orphan list.
     #[pin]
     pub(crate) alloc: Mutex<AllocState>,
@@ -164,7 +140,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
                 e
             );
             fc.error(c_str!("corrupt superblock"));
-            return Err(Error::from_errno(-(crate::bindings::EUCLEAN as i32)));
+            return Err(crate::kernel_ext::errno::euclean());
         }
     };
     let geo = disk.geometry().ok_or(EINVAL)?;
@@ -198,7 +174,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     let (free_blocks, clusters, free_inodes) = counts;
     let opts = *fc.options();
     let gc = Debugfs::new(
-        InodeGc::create(sb, opts.inodegc_sync)?,
+        DinoGc::create(sb, opts.inodegc_sync)?,
         c_str!("dinofs"),
         sb.id(),
     );
@@ -233,7 +209,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     }
     // Last: from here on the shrinker and the CPU-dead callback may call
     // into the engine; every later failure tears it down first (free_info).
-    info.gc.register_with(sb)?;
+    info.gc.register_with(sb, &super::gc::CPU_DEAD)?;
     Ok(info)
 }
 
@@ -247,7 +223,7 @@ pub(crate) fn finish_mount(sb: &SuperBlock) -> Result {
     }
     let scanned = sb.info().scanned_orphans.lock().take();
     if let Some(orphans) = scanned {
-        if super::alloc::rebuild_orphan_list(sb, &orphans)?.is_none() {
+        if super::orphan::rebuild_orphan_list(sb, &orphans)?.is_none() {
             pr_warn!(
                 "{}: orphan list cut short by the crash; relinked from the {} unlinked inode(s) found\n",
                 sb.id(),
@@ -256,7 +232,7 @@ pub(crate) fn finish_mount(sb: &SuperBlock) -> Result {
         }
     }
     let before = sb.info().already_free.load(Relaxed);
-    let n = crate::inodegc::recover_orphans(sb)?;
+    let n = super::orphan::recover_orphans(sb)?;
     if n > 0 {
         let again = sb.info().already_free.load(Relaxed) - before;
         pr_info!(
@@ -528,7 +504,7 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
             write_super(sb, info, format::STATE_DIRTY, true)?;
             info.gc.start();
             // A read-only mount leaves the orphan list alone.
-            let n = crate::inodegc::recover_orphans(sb)?;
+            let n = super::orphan::recover_orphans(sb)?;
             if n > 0 {
                 pr_info!("{}: recovered {} orphan inode(s)\n", sb.id(), n);
             }
@@ -590,17 +566,6 @@ pub(crate) fn put_super(sb: &SuperBlock) {
     }
 }
 
-/// The options `/proc/mounts` shows (beyond `ro`/`rw`).
-pub(crate) fn shown_options(sb: &SuperBlock) -> impl Iterator<Item = &'static CStr> {
-    let o = sb.info().opts;
-    [
-        o.inodegc_sync.then_some(c_str!(",inodegc=sync")),
-        o.errors_remount_ro.then_some(c_str!(",errors=remount-ro")),
-    ]
-    .into_iter()
-    .flatten()
-}
-
 /// Corrupt metadata was found (every `-EUCLEAN` goes through
 /// [`SuperBlock::corrupt`], which calls this after its message). With
 /// `errors=continue` (the default) the operation fails and the filesystem
@@ -649,6 +614,14 @@ enum ShutdownMode {
     NoLogFlush,
 }
 
+/// `FS_IOC_SHUTDOWN` flags, XFS's values: write everything, then shut
+/// down.
+const SHUTDOWN_DEFAULT: u32 = 0;
+/// dinofs has no log: as [`SHUTDOWN_DEFAULT`].
+const SHUTDOWN_LOGFLUSH: u32 = 1;
+/// Shut down now, write nothing.
+const SHUTDOWN_NOLOGFLUSH: u32 = 2;
+
 /// `FS_IOC_SHUTDOWN` (`XFS_IOC_GOINGDOWN`): the filesystem goes dead.
 ///
 /// From the moment the flag is set every operation that would read or
@@ -668,9 +641,9 @@ enum ShutdownMode {
 /// `fsck.dinofs -y`. A second shutdown is a no-op.
 pub(crate) fn shutdown(sb: &SuperBlock, flags: u32) -> Result {
     let mode = match flags {
-        crate::bindings::DINOFS_SHUTDOWN_DEFAULT => ShutdownMode::Default,
-        crate::bindings::DINOFS_SHUTDOWN_LOGFLUSH => ShutdownMode::LogFlush,
-        crate::bindings::DINOFS_SHUTDOWN_NOLOGFLUSH => ShutdownMode::NoLogFlush,
+        SHUTDOWN_DEFAULT => ShutdownMode::Default,
+        SHUTDOWN_LOGFLUSH => ShutdownMode::LogFlush,
+        SHUTDOWN_NOLOGFLUSH => ShutdownMode::NoLogFlush,
         _ => return Err(EINVAL),
     };
     let info = sb.info();

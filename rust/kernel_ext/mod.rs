@@ -21,6 +21,7 @@ pub(crate) mod cpu;
 pub(crate) mod cpumask;
 pub(crate) mod debugfs;
 pub(crate) mod deferred;
+pub(crate) mod errno;
 pub(crate) mod hotplug;
 pub(crate) mod llist;
 pub(crate) mod nofs;

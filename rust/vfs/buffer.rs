@@ -31,7 +31,7 @@ impl Buffer {
         // SAFETY: a referenced buffer head.
         if unsafe { (*bh.as_ptr()).b_size } != BLOCK_SIZE {
             // SAFETY: we own the reference.
-            unsafe { bindings::dinofs_brelse(bh.as_ptr()) };
+            unsafe { bindings::__brelse(bh.as_ptr()) };
             return None;
         }
         // INVARIANT: referenced, and b_size checked above.
@@ -45,7 +45,7 @@ impl Buffer {
 
     fn data(&self) -> *mut Block {
         // SAFETY: `b_data` is valid for BLOCK_SIZE bytes (type invariant).
-        unsafe { bindings::dinofs_bh_data(self.bh.as_ptr()).cast() }
+        unsafe { (*self.bh.as_ptr()).b_data.cast() }
     }
 
     /// Runs `f` on the block's contents under the buffer lock.
@@ -56,7 +56,7 @@ impl Buffer {
         // `modify`, and the data is valid (type invariant).
         let r = f(unsafe { &*self.data() });
         // SAFETY: we took the lock above.
-        unsafe { bindings::dinofs_unlock_buffer(self.bh.as_ptr()) };
+        unsafe { bindings::unlock_buffer(self.bh.as_ptr()) };
         r
     }
 
@@ -69,7 +69,7 @@ impl Buffer {
         // among dinofs users; the data is valid (type invariant).
         let r = f(unsafe { &mut *self.data() });
         // SAFETY: we took the lock above.
-        unsafe { bindings::dinofs_unlock_buffer(self.bh.as_ptr()) };
+        unsafe { bindings::unlock_buffer(self.bh.as_ptr()) };
         // SAFETY: referenced buffer head.
         unsafe { bindings::mark_buffer_dirty(self.bh.as_ptr()) };
         r
@@ -107,6 +107,6 @@ impl Buffer {
 impl Drop for Buffer {
     fn drop(&mut self) {
         // SAFETY: we own one reference (type invariant).
-        unsafe { bindings::dinofs_brelse(self.bh.as_ptr()) };
+        unsafe { bindings::__brelse(self.bh.as_ptr()) };
     }
 }

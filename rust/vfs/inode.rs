@@ -38,6 +38,20 @@ fn ts(t: bindings::timespec64) -> Timestamp {
     }
 }
 
+/// `new_encode_dev()`: a `dev_t` (12-bit major, 20-bit minor) as the
+/// 32-bit number filesystems store.
+pub(crate) fn encode_dev(dev: bindings::dev_t) -> u32 {
+    let (major, minor) = (dev >> 20, dev & 0xfffff);
+    (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12)
+}
+
+/// `new_decode_dev()`: the inverse of [`encode_dev`].
+pub(crate) fn decode_dev(dev: u32) -> bindings::dev_t {
+    let major = (dev & 0xfff00) >> 8;
+    let minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    (major << 20) | minor
+}
+
 /// The attributes a filesystem reads from disk into a new inode.
 pub(crate) struct Attrs {
     /// Type and permission bits.
@@ -182,7 +196,7 @@ impl<T: FileSystem> Inode<T> {
     /// Device number, encoded for disk.
     pub(crate) fn rdev(&self) -> u32 {
         // SAFETY: live inode.
-        unsafe { bindings::dinofs_encode_dev((*self.as_ptr()).i_rdev) }
+        encode_dev(unsafe { (*self.as_ptr()).i_rdev })
     }
 
     /// Generation number.
@@ -235,43 +249,6 @@ impl<T: FileSystem> Inode<T> {
         DataGuard { inode: self }
     }
 
-    /// Fills the VFS inode from its on-disk attributes and installs `T`'s
-    /// operation tables for its type. For inodes not yet visible to others.
-    pub(crate) fn load(&self, a: &Attrs) {
-        let p = self.as_ptr();
-        let (at, mt, ct) = a.times;
-        // SAFETY: the inode is I_NEW or freshly allocated: only we access it.
-        unsafe {
-            (*p).i_mode = a.mode;
-            bindings::set_nlink(p, a.nlink);
-            bindings::dinofs_i_uid_write(p, a.uid);
-            bindings::dinofs_i_gid_write(p, a.gid);
-            bindings::dinofs_i_size_write(p, a.size as i64);
-            (*p).i_generation = a.generation;
-            (*p).i_rdev = bindings::dinofs_decode_dev(a.rdev);
-            bindings::dinofs_inode_set_times(p, at.sec, at.nsec, mt.sec, mt.nsec, ct.sec, ct.nsec);
-            (*p).i_blocks = a.sectors;
-        }
-        super::ops::set_inode_ops::<T>(self);
-    }
-
-    /// Sets up a new inode: owner from the creating task and directory
-    /// (`inode_init_owner`), mode, device number, times now, generation.
-    pub(crate) fn init_new(&self, dir: &Inode<T>, mode: u16, rdev: u32, generation: u32) {
-        let p = self.as_ptr();
-        // SAFETY: `self` is a new inode only we access; `dir` is live.
-        unsafe {
-            bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, p, dir.as_ptr(), mode);
-            (*p).i_rdev = bindings::dinofs_decode_dev(rdev);
-            (*p).i_generation = generation;
-            bindings::dinofs_inode_touch_mctime(p);
-            let now = bindings::dinofs_inode_get_ctime(p);
-            let ns = now.tv_nsec as u32;
-            bindings::dinofs_inode_set_times(p, now.tv_sec, ns, now.tv_sec, ns, now.tv_sec, ns);
-        }
-        super::ops::set_inode_ops::<T>(self);
-    }
-
     /// Changes the size for a truncate: zeroes the tail of the new last
     /// block and drops the page cache past it. The caller trims its block
     /// map afterwards.
@@ -308,7 +285,8 @@ pub(crate) struct DataGuard<'a, T: FileSystem> {
 
 impl<T: FileSystem> DataGuard<'_, T> {
     fn data(&self) -> *mut T::InodeData {
-        super::ops::inode_data::<T>(self.inode.as_ptr())
+        // SAFETY: a live `T` inode (type invariant of `Inode<T>`).
+        unsafe { super::ops::inode_data::<T>(self.inode.as_ptr()) }
     }
 
     /// Sets `i_blocks` (512-byte sectors), which dinofs changes together
@@ -345,7 +323,13 @@ impl<T: FileSystem> Drop for DataGuard<'_, T> {
 }
 
 /// An inode in the `I_NEW` state: hashed, but invisible to other lookups
-/// until published. Dropping it unpublished marks it bad and releases it
+/// until published.
+///
+/// # Invariants
+///
+/// The inode is `I_NEW` (or, from [`SuperBlock::new_inode`], hashed by
+/// `insert_inode_locked` with `I_NEW` set), so nothing but the holder of
+/// this value touches its fields. Dropping it unpublished marks it bad and releases it
 /// (`iget_failed`), so a failed read or create never leaves a half-set-up
 /// inode in the cache.
 pub(crate) struct NewInode<T: FileSystem>(ManuallyDrop<ARef<Inode<T>>>);
@@ -367,6 +351,46 @@ impl<T: FileSystem> NewInode<T> {
         // SAFETY: `this` is never dropped, so the reference is moved out of
         // it exactly once.
         unsafe { ManuallyDrop::take(&mut this.0) }
+    }
+
+    /// Fills the VFS inode from its on-disk attributes and installs `T`'s
+    /// operation tables for its type.
+    pub(crate) fn load(&self, a: &Attrs) {
+        let p = self.inode().as_ptr();
+        let (at, mt, ct) = a.times;
+        // SAFETY: the inode is I_NEW (type invariant of `NewInode`): only we
+        // access it.
+        unsafe {
+            (*p).i_mode = a.mode;
+            bindings::set_nlink(p, a.nlink);
+            bindings::dinofs_i_uid_write(p, a.uid);
+            bindings::dinofs_i_gid_write(p, a.gid);
+            bindings::dinofs_i_size_write(p, a.size as i64);
+            (*p).i_generation = a.generation;
+            (*p).i_rdev = decode_dev(a.rdev);
+            bindings::dinofs_inode_set_times(p, at.sec, at.nsec, mt.sec, mt.nsec, ct.sec, ct.nsec);
+            (*p).i_blocks = a.sectors;
+        }
+        super::ops::set_inode_ops::<T>(self);
+    }
+
+    /// Sets up an inode being created: owner from the creating task and
+    /// directory (`inode_init_owner`), mode, device number, times now,
+    /// generation.
+    pub(crate) fn init_new(&self, dir: &Inode<T>, mode: u16, rdev: u32, generation: u32) {
+        let p = self.inode().as_ptr();
+        // SAFETY: the inode is I_NEW (type invariant): only we access it;
+        // `dir` is live.
+        unsafe {
+            bindings::inode_init_owner(&raw mut bindings::nop_mnt_idmap, p, dir.as_ptr(), mode);
+            (*p).i_rdev = decode_dev(rdev);
+            (*p).i_generation = generation;
+            bindings::dinofs_inode_touch_mctime(p);
+            let now = bindings::dinofs_inode_get_ctime(p);
+            let ns = now.tv_nsec as u32;
+            bindings::dinofs_inode_set_times(p, now.tv_sec, ns, now.tv_sec, ns, now.tv_sec, ns);
+        }
+        super::ops::set_inode_ops::<T>(self);
     }
 
     /// Makes the inode visible to lookups.

@@ -291,8 +291,9 @@ const S_IFREG: u16 = 0o100000;
 const S_IFDIR: u16 = 0o040000;
 const S_IFLNK: u16 = 0o120000;
 
-/// Installs `T`'s operation tables matching the inode's type.
-pub(super) fn set_inode_ops<T: FileSystem>(inode: &Inode<T>) {
+/// Installs `T`'s operation tables matching the type of a new inode.
+pub(super) fn set_inode_ops<T: FileSystem>(new: &NewInode<T>) {
+    let inode = new.inode();
     let p = inode.as_ptr();
     let (iops, fops, aops): (&'static _, Option<&'static _>, bool) = match inode.mode() & S_IFMT {
         S_IFREG => (&Tables::<T>::FILE_IOPS, Some(&Tables::<T>::FILE_FOPS), true),
@@ -306,8 +307,8 @@ pub(super) fn set_inode_ops<T: FileSystem>(inode: &Inode<T>) {
         core::ptr::null()
     };
     let fops: *const bindings::file_operations = fops.map_or(core::ptr::null(), |f| f);
-    // SAFETY: a new inode only the caller accesses (I_NEW or being
-    // created); the tables are 'static. Special inodes get their file
+    // SAFETY: an I_NEW inode only the caller accesses (`NewInode`'s
+    // invariant); the tables are 'static. Special inodes get their file
     // operations from `init_special_inode`, symlinks none (`page_get_link`
     // reads the page cache, kept out of highmem).
     unsafe {
@@ -321,7 +322,12 @@ pub(super) fn set_inode_ops<T: FileSystem>(inode: &Inode<T>) {
 }
 
 /// The `T::InodeData` of an inode container.
-pub(super) fn inode_data<T: FileSystem>(inode: *mut bindings::inode) -> *mut T::InodeData {
+///
+/// # Safety
+///
+/// `inode` is a live inode of a `T` filesystem (in a container from
+/// `alloc_inode`).
+pub(super) unsafe fn inode_data<T: FileSystem>(inode: *mut bindings::inode) -> *mut T::InodeData {
     const {
         assert!(
             core::mem::size_of::<T::InodeData>()
@@ -329,8 +335,8 @@ pub(super) fn inode_data<T: FileSystem>(inode: *mut bindings::inode) -> *mut T::
         );
         assert!(core::mem::align_of::<T::InodeData>() <= core::mem::align_of::<u64>());
     }
-    // SAFETY: computing a field address of the container of `inode` (every
-    // inode of `T` is in one, `alloc_inode`), without reading it.
+    // SAFETY: computing a field address of the container of `inode` (live,
+    // per the contract), without reading it.
     unsafe { (&raw mut (*bindings::dinofs_i(inode)).fs_data).cast() }
 }
 
@@ -341,8 +347,8 @@ extern "C" fn alloc_inode<T: FileSystem>(sb: *mut bindings::super_block) -> *mut
     // SAFETY: the VFS allocates an inode for a live superblock.
     let inode = unsafe { bindings::dinofs_alloc_inode(sb) };
     if !inode.is_null() {
-        // SAFETY: a fresh container nobody else sees yet; its data area
-        // fits a `T::InodeData` (`inode_data`'s assertions).
+        // SAFETY: a fresh container of a `T` inode nobody else sees yet;
+        // its data area fits a `T::InodeData` (`inode_data`'s assertions).
         unsafe { inode_data::<T>(inode).write(T::InodeData::default()) };
     }
     inode
@@ -896,8 +902,7 @@ extern "C" fn mknod<T: FileSystem>(
     mode: bindings::umode_t,
     rdev: bindings::dev_t,
 ) -> c_int {
-    // SAFETY: pure conversion.
-    let rdev = unsafe { bindings::dinofs_encode_dev(rdev) };
+    let rdev = super::inode::encode_dev(rdev);
     create_common::<T>(dir, dentry, mode, rdev, None)
 }
 

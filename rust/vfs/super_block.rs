@@ -10,7 +10,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::c_str;
 use kernel::error::to_result;
-use kernel::ffi::{c_int, c_uint};
+use kernel::ffi::c_uint;
 use kernel::prelude::*;
 use kernel::str::CStr;
 use kernel::types::{ARef, Opaque};
@@ -169,7 +169,7 @@ impl<T: FileSystem> SuperBlock<T> {
         // this call (`try_info`'s guarantee).
         unsafe { bindings::dinofs_corrupt(self.as_ptr(), rs, what.as_char_ptr(), whereabouts) };
         T::on_corruption(self);
-        Error::from_errno(-(bindings::EUCLEAN as c_int))
+        crate::kernel_ext::errno::euclean()
     }
 
     /// Looks up inode `ino` in the inode cache; a miss allocates a new
@@ -217,13 +217,13 @@ impl<T: FileSystem> SuperBlock<T> {
     pub(crate) fn freeze_bdev(&self) -> Result {
         // SAFETY: the superblock is live (the caller holds an open file on
         // it) and mounted on a block device with the VFS holder ops.
-        to_result(unsafe { bindings::dinofs_sb_bdev_freeze(self.as_ptr()) })
+        to_result(unsafe { bindings::bdev_freeze((*self.as_ptr()).s_bdev) })
     }
 
     /// Undoes [`Self::freeze_bdev`].
     pub(crate) fn thaw_bdev(&self) {
         // SAFETY: as for `freeze_bdev`, after a successful freeze.
-        unsafe { bindings::dinofs_sb_bdev_thaw(self.as_ptr()) }
+        unsafe { bindings::bdev_thaw((*self.as_ptr()).s_bdev) };
     }
 
     /// Runs `f` with `s_umount` held shared (as `syncfs(2)` does), which
@@ -231,10 +231,10 @@ impl<T: FileSystem> SuperBlock<T> {
     pub(crate) fn with_umount_read<R>(&self, f: impl FnOnce() -> R) -> R {
         // SAFETY: live superblock; the caller holds no s_umount already
         // (it runs in a syscall on an open file).
-        unsafe { bindings::dinofs_sb_umount_read_lock(self.as_ptr()) };
+        unsafe { bindings::down_read(&raw mut (*self.as_ptr()).s_umount) };
         let r = f();
         // SAFETY: taken just above.
-        unsafe { bindings::dinofs_sb_umount_read_unlock(self.as_ptr()) };
+        unsafe { bindings::up_read(&raw mut (*self.as_ptr()).s_umount) };
         r
     }
 

@@ -9,8 +9,12 @@
 //! entry must go), the inode is not torn down in the caller's context.
 //! [`InodeGc::queue`] puts it on the current CPU's lockless list and arms
 //! that CPU's work item on a bound workqueue; the worker ([`InodeGc::worker`])
-//! later runs `inode::inactivate()` for the whole batch, on the same CPU,
-//! with hot caches and without contending with other CPUs.
+//! later inactivates the whole batch ([`Inactivate::inactivate`]), on the
+//! same CPU, with hot caches and without contending with other CPUs.
+//!
+//! The engine is generic over the filesystem `F` whose [`DeadInode`]s it
+//! queues; `F` implements [`Inactivate`] (dinofs: `fs/gc.rs`). Layering:
+//! it uses `kernel_ext`, `trace` and the VFS glue, nothing of dinofs.
 //!
 //! # The inode state machine
 //!
@@ -22,8 +26,8 @@
 //!   `destroy_inode`, waiting. An unlinked inode's number is still
 //!   allocated on disk and on the orphan list, so a crash loses nothing.
 //! - `INACTIVATING` (`Inactivating`): taken by a worker: an unlinked inode is torn down
-//!   (`inode::inactivate`), a linked one has its speculative preallocation
-//!   past EOF trimmed (`inode::trim_eof`).
+//!   ([`Inactivate::inactivate`]), a linked one has its speculative
+//!   preallocation past EOF trimmed ([`Inactivate::trim`]).
 //! - `CANCELLED`: `iget` wanted the inode back while it was waiting; its
 //!   index entry is removed, and `destroy_inode` (if it has not run yet)
 //!   or the worker just frees the memory.
@@ -42,9 +46,9 @@
 //!
 //! - The work is armed with a 1-jiffy delay, so a trickle of unlinks is
 //!   batched but nothing ever waits for a threshold (upstream 7cf2b0f9611b).
-//! - At [`QUEUE_DEPTH`] (32, one inode cluster of work) or when free space is
+//! - At [`InodeGc::QUEUE_DEPTH`] (one inode cluster of work) or when free space is
 //!   low, it is armed to run immediately.
-//! - A producer that finds more than [`MAX_BACKLOG`] (256) inodes queued on
+//! - A producer that finds more than [`InodeGc::MAX_BACKLOG`] inodes queued on
 //!   its CPU, or a queue the shrinker has hit, waits for that CPU's work
 //!   (the throttle) — unless it runs in a NOFS scope, where it may hold
 //!   filesystem resources the worker needs (upstream f2e812c1522d).
@@ -75,29 +79,55 @@
 
 #![forbid(unsafe_code)]
 
-use crate::format;
-use crate::fs::inode;
-use crate::fs::{DeadInode, Inode, SuperBlock};
-use crate::gc_index::{Claim, GcIndex};
+pub(crate) mod gc_index;
+
 use crate::kernel_ext::cpu::{self, CpuId, PreemptGuard};
 use crate::kernel_ext::cpumask::CpuMask;
 use crate::kernel_ext::debugfs::{DebugfsSource, Knob, SeqWriter};
 use crate::kernel_ext::deferred::{Deferred, DeferredOwner};
-use crate::kernel_ext::hotplug::{CpuDeadSetup, CpuDeadState};
+use crate::kernel_ext::hotplug::CpuDeadState;
 use crate::kernel_ext::nofs::NofsScope;
 use crate::kernel_ext::shrinker::{self, ShrinkerConfig};
 use crate::kernel_ext::workqueue::{CpuQueue, Workqueue};
 use crate::trace::{self, Dev};
+use crate::vfs::{DeadInode, FileSystem, Inode, SuperBlock};
 use core::sync::atomic::{
     AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering::Relaxed, Ordering::SeqCst,
 };
+use gc_index::{Claim, GcIndex};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
-use kernel::types::ARef;
+
+/// What a filesystem implements to have its inode inactivation deferred
+/// by an [`InodeGc`]: the dead object is its [`DeadInode`], and these say
+/// what needs work and do it. Called from workers (in a NOFS scope), from
+/// `destroy_inode` in `inodegc=sync` mode, and from `evict_inode`.
+pub(crate) trait Inactivate: FileSystem {
+    /// Inodes per on-disk inode cluster: the batch the queues are sized in
+    /// ([`InodeGc::QUEUE_DEPTH`], [`InodeGc::MAX_BACKLOG`]).
+    const CLUSTER_INODES: u32;
+    /// Whether a linked inode being evicted still needs work: speculative
+    /// preallocation past EOF to trim ([`Self::trim`]).
+    fn wants_trim(inode: &Inode<Self>) -> bool;
+    /// Tears down an unlinked inode on disk (blocks, slot, orphan-list
+    /// entry). On failure the inode must stay recoverable (on the orphan
+    /// list).
+    fn inactivate(inode: &Inode<Self>) -> Result;
+    /// Trims a linked inode's preallocation past EOF.
+    fn trim(inode: &Inode<Self>) -> Result;
+    /// The inactivation of an unlinked inode failed (or a test made it
+    /// fail before it started): leave the inode as recoverable as possible
+    /// by the next mount. Not called after a shutdown (nothing may be
+    /// written).
+    fn inactivate_failed(inode: &Inode<Self>);
+    /// Whether free space is low enough that queued inodes should be
+    /// inactivated at once (their blocks are needed). Must not block.
+    fn space_low(sb: &SuperBlock<Self>) -> bool;
+}
 
 /// One CPU's queue of dead inodes.
-type GcQueue = CpuQueue<InodeGc>;
+type GcQueue<F> = CpuQueue<InodeGc<F>>;
 
 /// What the engine keeps next to each CPU's queue.
 #[derive(Default)]
@@ -113,22 +143,6 @@ pub(crate) struct GcQueueData {
 /// What an idle shrinker scan returns: "plenty freed", so reclaim does not
 /// keep scanning an engine with nothing queued (XFS returns `LONG_MAX`).
 const SHRINK_IDLE: u64 = i64::MAX as u64;
-
-/// Queue depth at which a CPU's work runs immediately: one inode cluster
-/// (32 inodes) of work, the unit XFS batches inactivation in.
-pub(crate) const QUEUE_DEPTH: u32 = format::INODES_PER_CLUSTER;
-
-/// Per-CPU backlog beyond which producers wait for their CPU's worker: a
-/// runaway queue means inactivation cannot keep up, and memory (every queued
-/// inode pins its in-memory inode) must not grow without bound.
-pub(crate) const MAX_BACKLOG: u32 = 256;
-
-/// Speculative preallocation starts once a file is this many blocks long
-/// (files within the direct blocks never get any).
-pub(crate) const PREALLOC_MIN_BLOCKS: u64 = format::DIRECT_BLOCKS as u64;
-
-/// Most blocks preallocated past EOF at once.
-pub(crate) const PREALLOC_MAX_BLOCKS: u64 = 64;
 
 /// Counters, exported under debugfs (`/sys/kernel/debug/dinofs/<dev>/inodegc`).
 #[derive(Default)]
@@ -172,10 +186,10 @@ pub(crate) struct Stats {
 /// can outlive the engine whatever the caller does.
 ///
 /// [`kernel_ext::deferred::Deferred`]: crate::kernel_ext::deferred::Deferred
-pub(crate) type InodeGc = Deferred<GcState>;
+pub(crate) type InodeGc<F> = Deferred<GcState<F>>;
 
 /// The engine's own state (see [`InodeGc`]).
-pub(crate) struct GcState {
+pub(crate) struct GcState<F: Inactivate> {
     /// The device, for tracepoints.
     dev: Dev,
     /// Inodes from eviction until their inactivation is over (for iget).
@@ -239,6 +253,7 @@ pub(crate) struct GcState {
     /// timer and are then taken with the list: the "timer armed, list
     /// empty" state teardown must cancel (item 5, test 410).
     pub(crate) take_hold: HoldGate,
+    _fs: core::marker::PhantomData<fn(&F)>,
 }
 
 /// A debug knob that holds one caller at a point of a race (a race
@@ -301,11 +316,22 @@ const KNOB_IGET_DELAY_US: u32 = 5;
 const KNOB_ARM_DELAY_MS: u32 = 6;
 const KNOB_TAKE_HOLD: u32 = 7;
 
-impl InodeGc {
+impl<F: Inactivate> InodeGc<F> {
+    /// Queue depth at which a CPU's work runs immediately: one inode
+    /// cluster of work, the unit XFS batches inactivation in.
+    pub(crate) const QUEUE_DEPTH: u32 = F::CLUSTER_INODES;
+
+    /// Per-CPU backlog beyond which producers wait for their CPU's worker
+    /// (8 clusters; XFS: `XFS_INODEGC_MAX_BACKLOG`, 4 of its 64-inode
+    /// chunks): a runaway queue means inactivation cannot keep up, and
+    /// memory (every queued inode pins its in-memory inode) must not grow
+    /// without bound.
+    pub(crate) const MAX_BACKLOG: u32 = 8 * F::CLUSTER_INODES;
+
     /// Sets up the engine of a mount: its state, queues and workqueue.
     /// Starts enabled unless the mount is read-only. Nothing calls into it
     /// until something queues, or [`Self::register_with`].
-    pub(crate) fn create(sb: &SuperBlock, sync_mode: bool) -> Result<Pin<KBox<Self>>> {
+    pub(crate) fn create(sb: &SuperBlock<F>, sync_mode: bool) -> Result<Pin<KBox<Self>>> {
         let state = GcState {
             dev: Dev(sb.dev()),
             index: GcIndex::new()?,
@@ -328,6 +354,7 @@ impl InodeGc {
             iget_delay_us: AtomicU32::new(0),
             arm_delay_ms: AtomicU32::new(0),
             take_hold: HoldGate::default(),
+            _fs: core::marker::PhantomData,
         };
         // Bound, one work at a time per CPU, a rescuer (reclaim waits on
         // it: the throttle), parked over suspend.
@@ -335,16 +362,21 @@ impl InodeGc {
         Deferred::new(state, wq)
     }
 
-    /// Registers the engine's shrinker and CPU-dead callback.
-    pub(crate) fn register_with(&self, sb: &SuperBlock) -> Result {
+    /// Registers the engine's shrinker and CPU-dead callback (with
+    /// `cpu_dead`, the filesystem module's CPU-hotplug state).
+    pub(crate) fn register_with(
+        &self,
+        sb: &SuperBlock<F>,
+        cpu_dead: &'static CpuDeadState<Self>,
+    ) -> Result {
         let cfg = ShrinkerConfig {
             // It frees nothing itself: it makes the workers run.
             seeks: 0,
             // One inode cluster: scan once 64 are queued.
-            batch: QUEUE_DEPTH as i64,
+            batch: Self::QUEUE_DEPTH as i64,
             nonslab: true,
         };
-        self.register(&CPU_DEAD, c_str!("dinofs-inodegc"), sb.id(), cfg)
+        self.register(cpu_dead, c_str!("dinofs-inodegc"), sb.id(), cfg)
     }
 
     /// Whether workers may run.
@@ -362,12 +394,12 @@ impl InodeGc {
     /// read-write starts gc before its orphan recovery, while the VFS still
     /// has the superblock flagged read-only, so "read-only" here is the
     /// flag *and* a stopped engine.
-    pub(crate) fn evict(&self, inode: &Inode) {
+    pub(crate) fn evict(&self, inode: &Inode<F>) {
         if inode.is_bad() || (inode.sb().rdonly() && !self.is_enabled()) {
             return;
         }
-        let prealloc = inode.lock_data().prealloc();
-        if (inode.nlink() == 0 || prealloc) && self.index.add(inode.ino(), inode.id()).is_err() {
+        let work = inode.nlink() == 0 || F::wants_trim(inode);
+        if work && self.index.add(inode.ino(), inode.id()).is_err() {
             // No memory for the index entry: not deferred, not
             // inactivated. An unlinked inode stays on the on-disk orphan
             // list for the next mount's recovery; preallocation past EOF
@@ -383,7 +415,7 @@ impl InodeGc {
 
     /// `->destroy_inode`: queue the inode for inactivation, inactivate it
     /// now (`inodegc=sync`), or free it.
-    pub(crate) fn destroy_inode(&self, inode: DeadInode) {
+    pub(crate) fn destroy_inode(&self, inode: DeadInode<F>) {
         let i = inode.inode();
         if !self.index.contains(i.ino(), i.id()) {
             // Needs no disk work, or `iget` cancelled it already.
@@ -437,18 +469,27 @@ impl InodeGc {
         }
     }
 
-    /// Whether free space is low enough that queued inodes should be
-    /// inactivated at once (their blocks are needed).
-    fn space_low(sb: &SuperBlock) -> bool {
-        match sb.try_info() {
-            Some(info) => info.free_blocks_hint.load(Relaxed) < info.geo.blocks / 64,
-            None => false,
-        }
+    /// XFS's `xfs_inodegc_want_queue_work`: whether a queue of `items`
+    /// should run now rather than after the trickle delay: one cluster's
+    /// worth of work is queued, or free space is low.
+    fn want_queue_work(items: u32, space_low: bool) -> bool {
+        items >= Self::QUEUE_DEPTH || space_low
+    }
+
+    /// XFS's `xfs_inodegc_want_flush_work`: whether the producer must wait
+    /// for its CPU's worker (the throttle): the backlog is past
+    /// [`Self::MAX_BACKLOG`] or the shrinker hit the queue — unless gc is
+    /// stopped (nothing would run) or the producer is in a NOFS scope,
+    /// where it may hold what the worker needs (upstream f2e812c1522d).
+    fn want_flush_work(&self, items: u32, shrinker_hits: u32) -> bool {
+        (items > Self::MAX_BACKLOG || shrinker_hits > 0)
+            && self.is_enabled()
+            && !NofsScope::current_is_nofs()
     }
 
     /// The producer. See the module documentation for the triggers.
-    fn queue(&self, inode: DeadInode) {
-        let low = Self::space_low(inode.inode().sb());
+    fn queue(&self, inode: DeadInode<F>) {
+        let low = F::space_low(inode.inode().sb());
         let ino = inode.inode().ino();
         let (q, items) = {
             let cpu = PreemptGuard::new();
@@ -461,7 +502,7 @@ impl InodeGc {
             trace::inodegc_queue(self.dev, ino, cpu.cpu().as_u32(), items);
             self.nonempty.set(cpu.cpu());
             if self.is_enabled() {
-                let delay = if items >= QUEUE_DEPTH || low {
+                let delay = if Self::want_queue_work(items, low) {
                     0
                 } else {
                     self.trickle_delay()
@@ -472,8 +513,7 @@ impl InodeGc {
         };
         self.stats.queued.fetch_add(1, Relaxed);
         // The throttle, with preemption enabled again.
-        let hit = q.data().shrinker_hits.load(Relaxed) > 0;
-        if (items > MAX_BACKLOG || hit) && self.is_enabled() && !NofsScope::current_is_nofs() {
+        if self.want_flush_work(items, q.data().shrinker_hits.load(Relaxed)) {
             self.stats.throttles.fetch_add(1, Relaxed);
             trace::inodegc_throttle(self.dev, q.cpu().as_u32(), items);
             q.flush_work();
@@ -828,7 +868,7 @@ impl InodeGc {
 }
 
 /// Lowers a queue's item count by `n` taken items (never below zero).
-fn sub_items(q: &GcQueue, n: u32) {
+fn sub_items<F: Inactivate>(q: &GcQueue<F>, n: u32) {
     let _ = q
         .data()
         .items
@@ -836,7 +876,7 @@ fn sub_items(q: &GcQueue, n: u32) {
 }
 
 /// Frees a dead inode without touching the disk (after a shutdown).
-fn discard_one(gc: &InodeGc, inode: DeadInode) {
+fn discard_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) {
     gc.index.del(inode.inode().ino(), inode.inode().id());
     gc.stats.discarded.fetch_add(1, Relaxed);
     drop(inode);
@@ -844,7 +884,7 @@ fn discard_one(gc: &InodeGc, inode: DeadInode) {
 
 /// Inactivates one dead inode and frees it (or, after a shutdown, only
 /// frees it).
-fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
+fn inactivate_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) -> i32 {
     if gc.is_shut_down() {
         discard_one(gc, inode);
         return 0;
@@ -871,10 +911,10 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
         // on the first read would.
         Err(EIO)
     } else if i.nlink() == 0 {
-        inode::inactivate(i)
+        F::inactivate(i)
     } else {
         gc.stats.trims.fetch_add(1, Relaxed);
-        inode::trim_eof(i)
+        F::trim(i)
     };
     gc.index.del(i.ino(), i.id());
     gc.stats.inactivated.fetch_add(1, Relaxed);
@@ -886,13 +926,7 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
         Err(e) => {
             gc.stats.errors.fetch_add(1, Relaxed);
             if i.nlink() == 0 {
-                // Best effort: record the block map as it is now (exactly
-                // what the inode still owns; the teardown clears each
-                // pointer as it frees the block) in the on-disk inode, so
-                // that the next mount's orphan recovery frees all of it,
-                // including blocks allocated after the inode was last
-                // written back. A failure here leaves them to fsck.
-                let _ = inode::write_inode(i, false);
+                F::inactivate_failed(i);
             }
             pr_err!(
                 "{}: inactivating inode {} failed ({:?}); it stays on the orphan list\n",
@@ -907,30 +941,30 @@ fn inactivate_one(gc: &InodeGc, inode: DeadInode) -> i32 {
     errno
 }
 
-impl DeferredOwner for GcState {
-    type Item = DeadInode;
+impl<F: Inactivate> DeferredOwner for GcState<F> {
+    type Item = DeadInode<F>;
     type PerCpuData = GcQueueData;
 
-    fn run_queue(gc: &InodeGc, q: &GcQueue) {
+    fn run_queue(gc: &InodeGc<F>, q: &GcQueue<F>) {
         gc.worker(q)
     }
 
-    fn cpu_dead(gc: &InodeGc, cpu: CpuId) {
+    fn cpu_dead(gc: &InodeGc<F>, cpu: CpuId) {
         gc.fold(cpu)
     }
 
-    fn count_objects(gc: &InodeGc) -> u64 {
+    fn count_objects(gc: &InodeGc<F>) -> u64 {
         gc.shrinker_count()
     }
 
-    fn scan_objects(gc: &InodeGc, _nr_to_scan: u64) -> u64 {
+    fn scan_objects(gc: &InodeGc<F>, _nr_to_scan: u64) -> u64 {
         gc.shrinker_scan()
     }
 }
 
-impl InodeGc {
+impl<F: Inactivate> InodeGc<F> {
     /// The worker: drains one CPU's queue, on that CPU.
-    fn worker(&self, q: &GcQueue) {
+    fn worker(&self, q: &GcQueue<F>) {
         // The gate: count ourselves busy first, then look at the flags (both
         // SeqCst; `InodeGc::drain` relies on this order). A worker armed
         // late (after `stop` returned) finds gc neither enabled nor
@@ -981,16 +1015,7 @@ impl InodeGc {
     }
 }
 
-/// The CPU-dead state every engine registers with (`fs/dinofs:dead`), set
-/// up at module init ([`module_init`]).
-static CPU_DEAD: CpuDeadState<InodeGc> = CpuDeadState::new();
-
-/// Sets up the CPU-dead state; the module keeps the guard until exit.
-pub(crate) fn module_init() -> Result<CpuDeadSetup<InodeGc>> {
-    CPU_DEAD.setup(c_str!("fs/dinofs:dead"))
-}
-
-impl InodeGc {
+impl<F: Inactivate> InodeGc<F> {
     /// The CPU-dead fold: move a dead CPU's queue to this CPU and kick it.
     ///
     /// The batch is in hand (on no list) only between `take_all` and
@@ -1048,45 +1073,9 @@ impl InodeGc {
     }
 }
 
-/// Orphan recovery at mount: every inode on the on-disk orphan list was
-/// unlinked but not yet inactivated when the filesystem was last mounted.
-/// Read each (its link count is 0), let it go (it queues), then flush.
-pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
-    let info = sb.info();
-    let limit = {
-        let st = info.alloc.lock();
-        st.clusters as u64 * format::INODES_PER_CLUSTER as u64
-    };
-    let mut ino = info.alloc.lock().orphan_head;
-    let mut n = 0u32;
-    while ino != format::NULL {
-        if n as u64 > limit {
-            return Err(sb.corrupt(c_str!("orphan list (loop)"), ino as u64));
-        }
-        let inode: ARef<Inode> = inode::iget_orphan(sb, ino)?;
-        let next = crate::fs::alloc::orphan_next(sb, ino)?;
-        if inode.nlink() != 0 {
-            // Linked again (an O_TMPFILE inode given a name) with the
-            // removal from the list not all on disk: it is not an orphan.
-            pr_warn!(
-                "{}: inode {} on the orphan list has links; taking it off the list\n",
-                sb.id(),
-                ino
-            );
-            let mut st = info.alloc.lock();
-            crate::fs::alloc::orphan_remove(sb, &mut st, ino)?;
-        }
-        drop(inode);
-        n += 1;
-        ino = next;
-    }
-    info.gc.flush()?;
-    Ok(n)
-}
-
 /// The per-mount debugfs directory: `inodegc` (the statistics) and the
 /// debug knobs.
-impl DebugfsSource for InodeGc {
+impl<F: Inactivate> DebugfsSource for InodeGc<F> {
     const SHOW_NAME: &'static CStr = c_str!("inodegc");
     const KNOBS: &'static [Knob] = &[
         knob(c_str!("fail_next_freeze"), KNOB_FAIL_NEXT_FREEZE),
@@ -1118,7 +1107,7 @@ const fn knob(name: &'static CStr, id: u32) -> Knob {
 
 /// Writes the engine's statistics (debugfs `inodegc`), one `name value` per
 /// line, then one line per possible CPU.
-fn show_stats(gc: &InodeGc, w: &mut impl core::fmt::Write) {
+fn show_stats<F: Inactivate>(gc: &InodeGc<F>, w: &mut impl core::fmt::Write) {
     let s = &gc.stats;
     let rows: [(&str, &AtomicU64); 24] = [
         ("queued", &s.queued),
