@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 use super::bmap;
+use super::dir_index::{Candidates, DirIndex};
 use super::inode;
 use super::Inode;
 use crate::format::{self, DIRENT_SLOTS_PER_BLOCK, NAME_MAX};
@@ -31,6 +32,19 @@ pub(super) struct EntryPos {
     slot: u32,
     /// Inode the entry names.
     pub(super) ino: u32,
+    /// The name's hash ([`name_hash`]), for the directory index.
+    hash: u32,
+}
+
+/// The directory index's hash of a name.
+fn name_hash(name: &[u8]) -> u32 {
+    vfs::crc32c(0, name)
+}
+
+/// An entry's position in the directory index: block * slots-per-block +
+/// slot (`None` past what a `u32` holds: such a directory is not indexed).
+fn index_pos(block: u32, slot: u32) -> Option<u32> {
+    block.checked_mul(DIRENT_SLOTS_PER_BLOCK)?.checked_add(slot)
 }
 
 pub(super) fn dir_blocks(dir: &Inode) -> u32 {
@@ -50,37 +64,101 @@ fn read_dir_block(dir: &Inode, n: u32) -> Result<Buffer> {
     Ok(buf)
 }
 
-/// Finds `name` in `dir`.
+/// Finds `name` in `dir`: through the directory index (one block read),
+/// or by a scan of every block that also builds the index.
 pub(super) fn find_entry(dir: &Inode, name: &[u8]) -> Result<Option<EntryPos>> {
-    for n in 0..dir_blocks(dir) {
-        let buf = read_dir_block(dir, n)?;
-        let found = buf.read(|b| {
-            for e in format::dir_entries(b, 0) {
-                match e {
-                    Ok(e) if e.name == name => return Ok(Some((e.slot, e.ino))),
-                    Ok(_) => {}
-                    Err(_) => return Err(()),
+    let hash = name_hash(name);
+    let build = match dir.sb().info().dirs.candidates(dir.ino(), hash) {
+        Candidates::Found(positions, n) => {
+            for &p in positions.iter().take(n) {
+                let (block, slot) = (p / DIRENT_SLOTS_PER_BLOCK, p % DIRENT_SLOTS_PER_BLOCK);
+                let buf = read_dir_block(dir, block)?;
+                let ino = buf.read(|b| match format::dir_entries(b, slot).next() {
+                    Some(Ok(e)) if e.slot == slot && e.name == name => Some(e.ino),
+                    _ => None,
+                });
+                if let Some(ino) = ino {
+                    return Ok(Some(EntryPos {
+                        block,
+                        slot,
+                        ino,
+                        hash,
+                    }));
                 }
             }
-            Ok(None)
-        });
-        match found {
-            Ok(Some((slot, ino))) => {
-                return Ok(Some(EntryPos {
-                    block: n,
-                    slot,
-                    ino,
-                }))
+            return Ok(None);
+        }
+        Candidates::TooMany => false,
+        Candidates::NoIndex => true,
+    };
+    scan_entries(dir, name, hash, build)
+}
+
+/// [`find_entry`] by reading every block; with `build`, records every
+/// entry in a new index and installs it (no memory: no index).
+fn scan_entries(dir: &Inode, name: &[u8], hash: u32, build: bool) -> Result<Option<EntryPos>> {
+    let mut index = if build {
+        KBox::new(DirIndex::new(), GFP_KERNEL).ok()
+    } else {
+        None
+    };
+    let mut hit = None;
+    for n in 0..dir_blocks(dir) {
+        let buf = read_dir_block(dir, n)?;
+        // The block's entries (hash, slot) are copied out under the buffer
+        // lock and indexed after it: nothing is allocated under a lock.
+        let mut entries = [(0u32, 0u32); DIRENT_SLOTS_PER_BLOCK as usize];
+        let mut count = 0usize;
+        let found = buf.read(|b| {
+            let mut found = None;
+            for e in format::dir_entries(b, 0) {
+                let Ok(e) = e else {
+                    return Err(());
+                };
+                if found.is_none() && e.name == name {
+                    found = Some((e.slot, e.ino));
+                }
+                if let Some(slot) = entries.get_mut(count) {
+                    *slot = (name_hash(e.name), e.slot);
+                    count += 1;
+                }
             }
-            Ok(None) => {}
+            Ok(found)
+        });
+        let found = match found {
+            Ok(f) => f,
             Err(()) => {
                 return Err(dir
                     .sb()
                     .corrupt(c_str!("directory entry"), buf.block() as u64))
             }
+        };
+        drop(buf);
+        if let Some(idx) = index.as_mut() {
+            for &(h, slot) in entries.iter().take(count) {
+                let pos = index_pos(n, slot).ok_or(ENOMEM);
+                if pos.and_then(|p| idx.add(h, p)).is_err() {
+                    index = None;
+                    break;
+                }
+            }
+        }
+        if let (None, Some((slot, ino))) = (&hit, found) {
+            hit = Some(EntryPos {
+                block: n,
+                slot,
+                ino,
+                hash,
+            });
+        }
+        if hit.is_some() && index.is_none() {
+            break;
         }
     }
-    Ok(None)
+    if let Some(idx) = index {
+        dir.sb().info().dirs.install(dir.ino(), idx);
+    }
+    Ok(hit)
 }
 
 /// Adds an entry to `dir` in the first block with room, growing the
@@ -91,7 +169,8 @@ pub(super) fn add_entry(dir: &Inode, name: &[u8], ino: u32, ftype: u8) -> Result
     }
     let need = format::dirent_slots(name.len());
     let nblocks = dir_blocks(dir);
-    for n in 0..nblocks {
+    let dirs = &dir.sb().info().dirs;
+    for n in dirs.hint(dir.ino()).min(nblocks)..nblocks {
         let buf = read_dir_block(dir, n)?;
         let Some(slot) = buf.read(|b| format::dir_find_free(b, need)) else {
             continue;
@@ -104,6 +183,7 @@ pub(super) fn add_entry(dir: &Inode, name: &[u8], ino: u32, ftype: u8) -> Result
         if !ok {
             return Err(EINVAL);
         }
+        index_added(dir, name, n, slot);
         buf.attach_to(dir);
         dir.touch_mctime();
         dir.mark_dirty();
@@ -119,6 +199,9 @@ pub(super) fn add_entry(dir: &Inode, name: &[u8], ino: u32, ftype: u8) -> Result
         format::seal_block(b, vfs::crc32c);
         ok
     });
+    if ok {
+        index_added(dir, name, nblocks, 0);
+    }
     buf.attach_to(dir);
     dir.set_size((nblocks as u64 + 1) * format::BLOCK_SIZE as u64);
     dir.touch_mctime();
@@ -127,6 +210,15 @@ pub(super) fn add_entry(dir: &Inode, name: &[u8], ino: u32, ftype: u8) -> Result
         Ok(())
     } else {
         Err(EINVAL)
+    }
+}
+
+/// Records a new entry in the directory index (if `dir` has one).
+fn index_added(dir: &Inode, name: &[u8], block: u32, slot: u32) {
+    let dirs = &dir.sb().info().dirs;
+    match index_pos(block, slot) {
+        Some(p) => dirs.added(dir.ino(), name_hash(name), p, block),
+        None => dirs.forget(dir.ino()),
     }
 }
 
@@ -142,6 +234,11 @@ pub(super) fn remove_entry(dir: &Inode, pos: EntryPos) -> Result {
         return Err(dir
             .sb()
             .corrupt(c_str!("directory entry (remove)"), dir.ino() as u64));
+    }
+    let dirs = &dir.sb().info().dirs;
+    match index_pos(pos.block, pos.slot) {
+        Some(p) => dirs.removed(dir.ino(), pos.hash, p, pos.block),
+        None => dirs.forget(dir.ino()),
     }
     buf.attach_to(dir);
     dir.touch_mctime();

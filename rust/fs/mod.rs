@@ -9,6 +9,7 @@
 //! - [`inode`]: inode I/O, truncate and `inactivate()`;
 //! - [`bmap`]: the block map, preallocation past EOF, freeing blocks;
 //! - [`dir`]: directory entries, lookup and readdir;
+//! - [`dir_index`]: the in-memory index of a directory's names;
 //! - [`namei`]: create, link, unlink, rmdir, rename, `O_TMPFILE`;
 //! - [`alloc`]: block, inode and cluster allocation;
 //! - [`orphan`]: the orphan list and orphan recovery;
@@ -26,6 +27,7 @@
 pub(crate) mod alloc;
 pub(crate) mod bmap;
 pub(crate) mod dir;
+pub(crate) mod dir_index;
 pub(crate) mod gc;
 pub(crate) mod inode;
 pub(crate) mod namei;
@@ -193,6 +195,9 @@ impl vfs::FileSystem for DinoFs {
         // enters the inode in its index now, while it is still hashed, so
         // a racing iget sees it.
         if let Some(info) = inode.sb().try_info() {
+            if inode.mode() & format::S_IFMT == format::S_IFDIR {
+                info.dirs.forget(inode.ino());
+            }
             info.gc.evict(inode);
         }
     }

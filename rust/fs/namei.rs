@@ -183,6 +183,7 @@ pub(crate) fn rmdir(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
     }
     check_parent_links(dir)?;
     unlink(dir, name, inode)?;
+    dir.sb().info().dirs.forget(inode.ino());
     dir.drop_nlink();
     dir.mark_dirty();
     Ok(())

@@ -91,6 +91,9 @@ pub(crate) struct DinoSb {
     /// ([`SuperBlock::corrupt`]).
     #[pin]
     pub(crate) reports: vfs::RateLimit,
+    /// The indexes of the directories in use.
+    #[pin]
+    pub(crate) dirs: super::dir_index::DirIndexes,
     /// Set once by [`shutdown`]; every operation checks it
     /// ([`SuperBlock::live`]) and fails with `EIO`.
     shutdown: AtomicBool,
@@ -200,6 +203,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
             scanned_orphans <- new_mutex!(scanned_orphans),
             meta_err_mark: AtomicU32::new(meta_err_mark),
             reports <- vfs::RateLimit::new(),
+            dirs <- super::dir_index::DirIndexes::new(),
             shutdown: AtomicBool::new(false),
         }),
         GFP_KERNEL,
