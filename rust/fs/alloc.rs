@@ -56,10 +56,13 @@ fn bitmap_buffer(sb: &SuperBlock, map: Map, block: u64) -> Result<(vfs::Buffer, 
 /// Sets or clears one bit; returns its previous value.
 fn assign_bit(sb: &SuperBlock, map: Map, block: u64, value: bool) -> Result<bool> {
     let (buf, bit) = bitmap_buffer(sb, map, block)?;
+    let gc = &sb.info().gc;
     Ok(buf.modify(|b| {
         let old = format::bit_test(b, bit);
         format::bit_assign(b, bit, value);
+        let t = gc.profile_start();
         format::seal_block(b, vfs::crc32c);
+        gc.profile_end(super::gc::phase::SEAL, t);
         old
     }))
 }
@@ -365,4 +368,132 @@ pub(crate) fn recount(sb: &SuperBlock, geo: &format::Geometry) -> Result<Recount
         free_inodes,
         orphans,
     })
+}
+
+/// Frees `blocks`, sorted, for a batched teardown of unlinked inodes: each
+/// bitmap block is changed and resealed once for all of its bits, and the
+/// counter is updated once. A block already free is taken as freed by an
+/// interrupted earlier teardown (see [`free_block_ex`]) and counted in
+/// `already_free`. Returns how many bits it cleared.
+pub(crate) fn free_blocks_sorted(
+    sb: &SuperBlock,
+    st: &mut AllocState,
+    blocks: &[u32],
+) -> Result<u64> {
+    let info = sb.info();
+    let geo = info.geo;
+    let mut freed = 0u64;
+    let mut already = 0u64;
+    let mut rest = blocks;
+    while let Some(&first) = rest.first() {
+        let (idx, _) = format::bitmap_pos(first as u64);
+        let n = rest
+            .iter()
+            .position(|&b| format::bitmap_pos(b as u64).0 != idx)
+            .unwrap_or(rest.len());
+        let (group, tail) = rest.split_at(n);
+        rest = tail;
+        for &b in group {
+            if (b as u64) < geo.data_start as u64 || b as u64 >= geo.blocks {
+                return Err(sb.corrupt(c_str!("block pointer (out of range)"), b as u64));
+            }
+        }
+        let buf = verified(sb, map_start(sb, Map::Blocks) + idx)?;
+        let gc = &info.gc;
+        let (f, a) = buf.modify(|bm| {
+            let (mut f, mut a) = (0u64, 0u64);
+            for &b in group {
+                let (_, bit) = format::bitmap_pos(b as u64);
+                if format::bit_test(bm, bit) {
+                    format::bit_assign(bm, bit, false);
+                    f += 1;
+                } else {
+                    a += 1;
+                }
+            }
+            let t = gc.profile_start();
+            format::seal_block(bm, vfs::crc32c);
+            gc.profile_end(super::gc::phase::SEAL, t);
+            (f, a)
+        });
+        freed += f;
+        already += a;
+    }
+    st.free_blocks = counter_add(
+        sb,
+        st.free_blocks,
+        freed,
+        geo.blocks,
+        c_str!("free block counter"),
+    )?;
+    info.publish(st);
+    if already > 0 {
+        info.already_free
+            .fetch_add(already, core::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(freed)
+}
+
+/// Frees the slots of `inos`, sorted, for a batched teardown: each cluster
+/// block is changed once, and a cluster left empty is returned to free
+/// space. Calls `done(i, result)` for every `inos[i]`: an error in one
+/// cluster fails only the inodes in it.
+pub(crate) fn free_inodes_sorted(
+    sb: &SuperBlock,
+    st: &mut AllocState,
+    inos: &[u32],
+    done: &mut dyn FnMut(usize, Result),
+) {
+    let mut at = 0usize;
+    while let Some(&first) = inos.get(at) {
+        let cluster = format::ino_cluster(first);
+        let n = inos[at..]
+            .iter()
+            .position(|&i| format::ino_cluster(i) != cluster)
+            .unwrap_or(inos.len() - at);
+        let r = free_cluster_slots(sb, st, cluster, &inos[at..at + n]);
+        for i in at..at + n {
+            done(i, r);
+        }
+        at += n;
+    }
+    sb.info().publish(st);
+}
+
+/// Frees the slots `inos` of cluster block `cluster`, and the cluster if it
+/// is left empty.
+fn free_cluster_slots(sb: &SuperBlock, st: &mut AllocState, cluster: u32, inos: &[u32]) -> Result {
+    let buf = sb.bread(cluster)?;
+    let empty = buf.modify(|b| {
+        for &ino in inos {
+            format::Inode::clear(b, ino);
+        }
+        (0..INODES_PER_CLUSTER).all(|s| slot_free(b, s))
+    });
+    let max_free = st.clusters as u64 * INODES_PER_CLUSTER as u64;
+    st.free_inodes = counter_add(
+        sb,
+        st.free_inodes as u64,
+        inos.len() as u64,
+        max_free,
+        c_str!("free inode counter"),
+    )? as u32;
+    if empty {
+        drop(buf);
+        if !assign_bit(sb, Map::Clusters, cluster as u64, false)? {
+            return Err(sb.corrupt(
+                c_str!("cluster map (freeing an unmapped cluster)"),
+                cluster as u64,
+            ));
+        }
+        free_block(sb, st, cluster)?;
+        st.clusters = counter_sub(sb, st.clusters as u64, 1, c_str!("cluster counter"))? as u32;
+        st.free_inodes = counter_sub(
+            sb,
+            st.free_inodes as u64,
+            INODES_PER_CLUSTER as u64,
+            c_str!("free inode counter"),
+        )? as u32;
+    }
+    Ok(())
 }

@@ -470,3 +470,76 @@ pub(super) fn free_blocks_from_mode(
     map.set_blocks(blocks);
     result
 }
+
+/// Calls `sink` with every block an unlinked inode's map owns — data
+/// blocks and indirect blocks (each after the blocks it points to) — for a
+/// batched teardown ([`super::gc`]), which frees them all and never
+/// rewrites the indirect blocks. Reads (and verifies) the indirect blocks;
+/// holds no buffer lock while `sink` runs.
+pub(super) fn for_each_block(
+    inode: &Inode,
+    map: &MapGuard<'_>,
+    sink: &mut dyn FnMut(u32) -> Result,
+) -> Result {
+    let ptrs = map.ptrs();
+    for level in (1..=3u32).rev() {
+        let top = ptrs[IND + level as usize - 1];
+        if top != format::NULL {
+            subtree_blocks(inode, top, level, sink)?;
+        }
+    }
+    for &p in ptrs[..IND].iter() {
+        if p != format::NULL {
+            sink(p)?;
+        }
+    }
+    Ok(())
+}
+
+/// [`for_each_block`] of the subtree under indirect block `block`.
+fn subtree_blocks(
+    inode: &Inode,
+    block: u32,
+    level: u32,
+    sink: &mut dyn FnMut(u32) -> Result,
+) -> Result {
+    let sb = inode.sb();
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(block)?;
+    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+        return Err(sb.corrupt(c_str!("indirect block"), block as u64));
+    }
+    const CHUNK: u32 = 128;
+    let mut start = 0u32;
+    while (start as u64) < PTRS_PER_BLOCK {
+        let end = core::cmp::min(start + CHUNK, PTRS_PER_BLOCK as u32);
+        let mut ptrs = [0u32; CHUNK as usize];
+        buf.read(|b| {
+            for i in start..end {
+                ptrs[(i - start) as usize] = format::indirect_get(b, i);
+            }
+        });
+        for &p in ptrs[..(end - start) as usize].iter() {
+            if p == format::NULL {
+                continue;
+            }
+            if level == 1 {
+                sink(p)?;
+            } else {
+                subtree_blocks(inode, p, level - 1, sink)?;
+            }
+        }
+        start = end;
+    }
+    drop(buf);
+    sink(block)
+}
+
+/// Forgets every pointer of an unlinked inode's map whose blocks a batched
+/// teardown freed.
+pub(super) fn clear_map(map: &mut MapGuard<'_>) {
+    for slot in 0..IND + 3 {
+        map.set_ptr(slot, format::NULL);
+    }
+    map.set_blocks(0);
+}

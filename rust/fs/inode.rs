@@ -15,6 +15,7 @@ use super::alloc;
 use super::bmap::{
     eof_blocks, free_blocks_from, free_blocks_from_mode, maps_blocks_from, FreeMode,
 };
+use super::gc::phase;
 use super::{Iget, Inode, MapGuard, NewInode, SuperBlock};
 use crate::format;
 use crate::vfs;
@@ -218,10 +219,17 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     // On an error keep the inode on the orphan list, its map describing
     // what it still owns (the engine writes it): the next mount's recovery
     // finishes the teardown.
+    let gc = &sb.info().gc;
+    let t = gc.profile_start();
     free_blocks_from_mode(inode, &mut map, 0, false, FreeMode::Teardown)?;
+    gc.profile_end(phase::BLOCKS, t);
     let mut st = sb.info().alloc.lock();
+    let t = gc.profile_start();
     let r2 = super::orphan::orphan_remove(sb, &mut st, ino);
+    gc.profile_end(phase::ORPHAN, t);
+    let t = gc.profile_start();
     let r3 = alloc::free_inode(sb, &mut st, ino);
+    gc.profile_end(phase::SLOT, t);
     drop(st);
     drop(map);
     r2.and(r3)

@@ -189,3 +189,70 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
     info.gc.flush()?;
     Ok(n)
 }
+
+/// The orphan-list links (previous, next) of inode `ino`.
+fn links(sb: &SuperBlock, ino: u32) -> Result<(u32, u32)> {
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(format::ino_cluster(ino))?;
+    match buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c)) {
+        Ok(Some(d)) => Ok((d.orphan_prev, d.orphan_next)),
+        _ => Err(sb.corrupt(c_str!("inode (orphan list)"), ino as u64)),
+    }
+}
+
+/// Takes every inode of `inos` (sorted; their slots are freed next) off the
+/// orphan list for a batched teardown: each run of consecutive members is
+/// cut out by linking the inodes around it, so every inode outside the
+/// batch and block 0 are written at most once or twice for the whole batch,
+/// and the members' own links are left (their slots are cleared). `l` is
+/// scratch space with room for `inos.len()` links, allocated by the caller
+/// before it took the allocator mutex.
+pub(crate) fn orphan_remove_many(
+    sb: &SuperBlock,
+    st: &mut AllocState,
+    inos: &[u32],
+    l: &mut KVec<(u32, u32)>,
+) -> Result {
+    for &ino in inos {
+        // Within the capacity the caller reserved: allocates nothing.
+        l.push(links(sb, ino)?, GFP_NOWAIT)?;
+    }
+    let member = |ino: u32| inos.binary_search(&ino).ok();
+    let head0 = st.orphan_head;
+    for (i, &ino) in inos.iter().enumerate() {
+        let Some(&(prev, first_next)) = l.get(i) else {
+            break;
+        };
+        if member(prev).is_some() {
+            // Inside a run: its start handles it.
+            continue;
+        }
+        if prev == format::NULL && head0 != ino {
+            // Not on the list at all.
+            continue;
+        }
+        // Walk the run forward to the first inode outside the batch (at
+        // most every member once: a corrupt list cannot loop here).
+        let mut next = first_next;
+        let mut steps = 0;
+        while let Some(j) = member(next) {
+            steps += 1;
+            if steps > inos.len() {
+                return Err(sb.corrupt(c_str!("orphan list (loop)"), ino as u64));
+            }
+            next = l.get(j).map_or(format::NULL, |x| x.1);
+        }
+        if prev == format::NULL {
+            st.orphan_head = next;
+        } else {
+            update_disk_inode(sb, prev, |d| d.orphan_next = next)?;
+        }
+        if next != format::NULL {
+            update_disk_inode(sb, next, |d| d.orphan_prev = prev)?;
+        }
+    }
+    if st.orphan_head != head0 {
+        super::super_ops::store_orphan_head(sb, st)?;
+    }
+    Ok(())
+}

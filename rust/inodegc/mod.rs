@@ -88,6 +88,7 @@ use crate::kernel_ext::deferred::{Deferred, DeferredOwner};
 use crate::kernel_ext::hotplug::CpuDeadState;
 use crate::kernel_ext::nofs::NofsScope;
 use crate::kernel_ext::shrinker::{self, ShrinkerConfig};
+use crate::kernel_ext::sort;
 use crate::kernel_ext::workqueue::{CpuQueue, Workqueue};
 use crate::trace::{self, Dev};
 use crate::vfs::{DeadInode, FileSystem, Inode, SuperBlock};
@@ -98,6 +99,7 @@ use gc_index::{Claim, GcIndex};
 use kernel::c_str;
 use kernel::prelude::*;
 use kernel::str::CStr;
+use kernel::time::Ktime;
 
 /// What a filesystem implements to have its inode inactivation deferred
 /// by an [`InodeGc`]: the dead object is its [`DeadInode`], and these say
@@ -124,6 +126,99 @@ pub(crate) trait Inactivate: FileSystem {
     /// Whether free space is low enough that queued inodes should be
     /// inactivated at once (their blocks are needed). Must not block.
     fn space_low(sb: &SuperBlock<Self>) -> bool;
+    /// Inactivates a batch of claimed unlinked inodes — a worker's whole
+    /// list, sorted by inode number — with `results[i]` receiving
+    /// `inodes[i]`'s result (preset to `Ok`). What the batch allows is the
+    /// filesystem's: dinofs changes each bitmap, cluster and neighbour
+    /// inode once per batch. The default inactivates one at a time.
+    fn inactivate_batch(inodes: &[DeadInode<Self>], results: &mut [Result]) {
+        for (d, r) in inodes.iter().zip(results.iter_mut()) {
+            *r = Self::inactivate(d.inode());
+        }
+    }
+    /// Names of the filesystem's own profile phases (at most
+    /// [`FS_PHASES`]), which it accounts with [`InodeGc::profile_end`] and
+    /// [`FsPhase`]; debugfs `inodegc` shows them after the engine's.
+    const PHASES: &'static [&'static str] = &[];
+}
+
+/// The engine's profile phases (debugfs knob `profile`), in the order
+/// debugfs shows them.
+#[derive(Clone, Copy)]
+pub(crate) enum Phase {
+    /// `evict_inode`: entering a dead inode in the gc index.
+    Evict = 0,
+    /// `destroy_inode`, whole: queueing (with the throttle), or the
+    /// inactivation itself in `inodegc=sync` mode.
+    Destroy,
+    /// From the first inode queued on an empty queue to its worker's start
+    /// (wake-up, timer, context switch), per worker run.
+    Wake,
+    /// One worker run, whole.
+    Worker,
+    /// One inactivation or trim (the filesystem's work), per inode.
+    Inactivate,
+    /// Taking an inode out of the index and freeing its memory (RCU).
+    Free,
+}
+
+/// Names of [`Phase`]s.
+const PHASE_NAMES: [&str; ENGINE_PHASES] =
+    ["evict", "destroy", "wake", "worker", "inactivate", "free"];
+
+/// The number of [`Phase`]s.
+const ENGINE_PHASES: usize = 6;
+
+/// Most phases a filesystem may account ([`Inactivate::PHASES`]).
+pub(crate) const FS_PHASES: usize = 6;
+
+/// A filesystem's profile phase: an index into [`Inactivate::PHASES`].
+#[derive(Clone, Copy)]
+pub(crate) struct FsPhase(pub(crate) usize);
+
+/// Time per phase (nanoseconds) and how often each ran, while the debugfs
+/// knob `profile` is 1 (writing 1 also resets them). `ktime_get()` at
+/// both ends of each phase; the cost of that is counted in the phases.
+#[derive(Default)]
+pub(crate) struct Profile {
+    on: AtomicBool,
+    ns: [AtomicU64; ENGINE_PHASES + FS_PHASES],
+    count: [AtomicU64; ENGINE_PHASES + FS_PHASES],
+}
+
+/// A phase started (`None`: profiling is off).
+pub(crate) struct ProfileStart(Option<Ktime>);
+
+impl Profile {
+    fn start(&self) -> ProfileStart {
+        ProfileStart(self.on.load(Relaxed).then(Ktime::ktime_get))
+    }
+
+    fn end(&self, slot: usize, start: ProfileStart) {
+        self.end_n(slot, start, 1)
+    }
+
+    /// Ends a phase that did the work of `n` (a batch of `n` inodes).
+    fn end_n(&self, slot: usize, start: ProfileStart, n: u64) {
+        let Some(t0) = start.0 else {
+            return;
+        };
+        let ns = (Ktime::ktime_get() - t0).to_ns().max(0) as u64;
+        if let (Some(total), Some(count)) = (self.ns.get(slot), self.count.get(slot)) {
+            total.fetch_add(ns, Relaxed);
+            count.fetch_add(n, Relaxed);
+        }
+    }
+
+    fn set(&self, on: bool) {
+        if on {
+            for (t, n) in self.ns.iter().zip(self.count.iter()) {
+                t.store(0, Relaxed);
+                n.store(0, Relaxed);
+            }
+        }
+        self.on.store(on, Relaxed);
+    }
 }
 
 /// One CPU's queue of dead inodes.
@@ -138,6 +233,9 @@ pub(crate) struct GcQueueData {
     shrinker_hits: AtomicU32,
     /// The first inactivation error since the last flush (0: none).
     error: AtomicI32,
+    /// When the first inode was queued on the empty queue (ns, profiling
+    /// only; 0: not profiled).
+    first_queued_ns: AtomicU64,
 }
 
 /// What an idle shrinker scan returns: "plenty freed", so reclaim does not
@@ -253,6 +351,12 @@ pub(crate) struct GcState<F: Inactivate> {
     /// timer and are then taken with the list: the "timer armed, list
     /// empty" state teardown must cancel (item 5, test 410).
     pub(crate) take_hold: HoldGate,
+    /// Where the time goes (debug knob `profile`).
+    profile: Profile,
+    /// Debug knob `batch` (default 1): workers hand their unlinked inodes
+    /// to [`Inactivate::inactivate_batch`]; 0 inactivates one at a time,
+    /// for measuring the difference in one run.
+    batch: AtomicBool,
     _fs: core::marker::PhantomData<fn(&F)>,
 }
 
@@ -315,6 +419,8 @@ const KNOB_FOLD_DELAY_US: u32 = 4;
 const KNOB_IGET_DELAY_US: u32 = 5;
 const KNOB_ARM_DELAY_MS: u32 = 6;
 const KNOB_TAKE_HOLD: u32 = 7;
+const KNOB_PROFILE: u32 = 8;
+const KNOB_BATCH: u32 = 9;
 
 impl<F: Inactivate> InodeGc<F> {
     /// Queue depth at which a CPU's work runs immediately: one inode
@@ -354,6 +460,8 @@ impl<F: Inactivate> InodeGc<F> {
             iget_delay_us: AtomicU32::new(0),
             arm_delay_ms: AtomicU32::new(0),
             take_hold: HoldGate::default(),
+            profile: Profile::default(),
+            batch: AtomicBool::new(true),
             _fs: core::marker::PhantomData,
         };
         // Bound, one work at a time per CPU, a rescuer (reclaim waits on
@@ -398,8 +506,11 @@ impl<F: Inactivate> InodeGc<F> {
         if inode.is_bad() || (inode.sb().rdonly() && !self.is_enabled()) {
             return;
         }
+        let t = self.profile.start();
         let work = inode.nlink() == 0 || F::wants_trim(inode);
-        if work && self.index.add(inode.ino(), inode.id()).is_err() {
+        let added = !work || self.index.add(inode.ino(), inode.id()).is_ok();
+        self.profile.end(Phase::Evict as usize, t);
+        if !added {
             // No memory for the index entry: not deferred, not
             // inactivated. An unlinked inode stays on the on-disk orphan
             // list for the next mount's recovery; preallocation past EOF
@@ -421,6 +532,13 @@ impl<F: Inactivate> InodeGc<F> {
             // Needs no disk work, or `iget` cancelled it already.
             return drop(inode);
         }
+        let t = self.profile.start();
+        self.destroy_indexed(inode);
+        self.profile.end(Phase::Destroy as usize, t);
+    }
+
+    /// `destroy_inode` of an inode in the index.
+    fn destroy_indexed(&self, inode: DeadInode<F>) {
         if self.is_shut_down() {
             return discard_one(self, inode);
         }
@@ -499,6 +617,10 @@ impl<F: Inactivate> InodeGc<F> {
             };
             q.push(inode);
             let items = q.data().items.fetch_add(1, Relaxed).saturating_add(1);
+            if items == 1 && self.profile.on.load(Relaxed) {
+                let now = Ktime::ktime_get().to_ns().max(1) as u64;
+                q.data().first_queued_ns.store(now, Relaxed);
+            }
             trace::inodegc_queue(self.dev, ino, cpu.cpu().as_u32(), items);
             self.nonempty.set(cpu.cpu());
             if self.is_enabled() {
@@ -833,6 +955,24 @@ impl<F: Inactivate> InodeGc<F> {
         }
     }
 
+    /// Starts timing a phase of the filesystem's (see [`Inactivate::PHASES`]);
+    /// a no-op unless profiling is on.
+    pub(crate) fn profile_start(&self) -> ProfileStart {
+        self.profile.start()
+    }
+
+    /// Ends a phase started with [`Self::profile_start`].
+    pub(crate) fn profile_end(&self, phase: FsPhase, start: ProfileStart) {
+        self.profile_end_n(phase, start, 1)
+    }
+
+    /// Ends a phase that did the work of `n` (a batch of `n` inodes).
+    pub(crate) fn profile_end_n(&self, phase: FsPhase, start: ProfileStart, n: u64) {
+        if phase.0 < FS_PHASES {
+            self.profile.end_n(ENGINE_PHASES + phase.0, start, n);
+        }
+    }
+
     /// Reads debug knob `knob` (debugfs).
     pub(crate) fn knob(&self, knob: u32) -> u64 {
         match knob {
@@ -844,6 +984,8 @@ impl<F: Inactivate> InodeGc<F> {
             KNOB_IGET_DELAY_US => self.iget_delay_us.load(Relaxed) as u64,
             KNOB_ARM_DELAY_MS => self.arm_delay_ms.load(Relaxed) as u64,
             KNOB_TAKE_HOLD => self.take_hold.knob(),
+            KNOB_PROFILE => self.profile.on.load(Relaxed) as u64,
+            KNOB_BATCH => self.batch.load(Relaxed) as u64,
             _ => 0,
         }
     }
@@ -861,6 +1003,8 @@ impl<F: Inactivate> InodeGc<F> {
             KNOB_IGET_DELAY_US if v32 <= 1_000_000 => self.iget_delay_us.store(v32, Relaxed),
             KNOB_ARM_DELAY_MS if v32 <= 60_000 => self.arm_delay_ms.store(v32, Relaxed),
             KNOB_TAKE_HOLD => return self.take_hold.set_knob(value),
+            KNOB_PROFILE if value <= 1 => self.profile.set(value == 1),
+            KNOB_BATCH if value <= 1 => self.batch.store(value == 1, Relaxed),
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -882,19 +1026,20 @@ fn discard_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) {
     drop(inode);
 }
 
-/// Inactivates one dead inode and frees it (or, after a shutdown, only
-/// frees it).
-fn inactivate_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) -> i32 {
+/// Claims a dead inode for inactivation: `None` if it was discarded (after
+/// a shutdown) or freed (`iget` cancelled it); otherwise it is
+/// `INACTIVATING` in the index until [`finish_one`].
+fn begin_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) -> Option<DeadInode<F>> {
     if gc.is_shut_down() {
         discard_one(gc, inode);
-        return 0;
+        return None;
     }
     let i = inode.inode();
     if !gc.index.begin(i.ino(), i.id()) {
         // iget cancelled it (and removed it from the index): a live inode
         // owns the disk state now.
         drop(inode);
-        return 0;
+        return None;
     }
     if gc.at_rest.load(SeqCst) {
         // Must never happen (the worker's gate and `stop`'s wait for busy
@@ -902,13 +1047,22 @@ fn inactivate_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) -> i32 {
         gc.stats.worker_runs_while_stopped.fetch_add(1, Relaxed);
     }
     trace::inode_inactivating(gc.dev, i.ino(), CpuId::current().as_u32());
-    let injected = gc
-        .fail_inactivate
+    Some(inode)
+}
+
+/// Whether the debug knob `fail_inactivate` makes this inactivation fail.
+fn injected_failure<F: Inactivate>(gc: &InodeGc<F>) -> bool {
+    gc.fail_inactivate
         .fetch_update(Relaxed, Relaxed, |v| v.checked_sub(1))
-        .is_ok();
-    let r = if injected {
-        // Fault injection: fail before touching the disk, as an I/O error
-        // on the first read would.
+        .is_ok()
+}
+
+/// Inactivates (or trims) one claimed inode on its own; fault injection
+/// fails it before it touches the disk, as an I/O error on the first read
+/// would.
+fn inactivate_single<F: Inactivate>(gc: &InodeGc<F>, i: &Inode<F>) -> Result {
+    let t = gc.profile.start();
+    let r = if injected_failure(gc) {
         Err(EIO)
     } else if i.nlink() == 0 {
         F::inactivate(i)
@@ -916,6 +1070,16 @@ fn inactivate_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) -> i32 {
         gc.stats.trims.fetch_add(1, Relaxed);
         F::trim(i)
     };
+    gc.profile.end(Phase::Inactivate as usize, t);
+    r
+}
+
+/// Ends a claimed inode's inactivation with its result `r`: out of the
+/// index, counted, an error reported (and the inode left recoverable),
+/// the memory freed. Returns the errno (0: none).
+fn finish_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>, r: Result) -> i32 {
+    let t = gc.profile.start();
+    let i = inode.inode();
     gc.index.del(i.ino(), i.id());
     gc.stats.inactivated.fetch_add(1, Relaxed);
     let errno = match r {
@@ -938,7 +1102,18 @@ fn inactivate_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) -> i32 {
         }
     };
     drop(inode);
+    gc.profile.end(Phase::Free as usize, t);
     errno
+}
+
+/// Inactivates one dead inode and frees it (or, after a shutdown, only
+/// frees it): `inodegc=sync`, and a worker that has no memory for a batch.
+fn inactivate_one<F: Inactivate>(gc: &InodeGc<F>, inode: DeadInode<F>) -> i32 {
+    let Some(inode) = begin_one(gc, inode) else {
+        return 0;
+    };
+    let r = inactivate_single(gc, inode.inode());
+    finish_one(gc, inode, r)
 }
 
 impl<F: Inactivate> DeferredOwner for GcState<F> {
@@ -993,6 +1168,12 @@ impl<F: Inactivate> InodeGc<F> {
         q.data().shrinker_hits.store(0, Relaxed);
         // Take the list first, then lower the count by exactly what was
         // taken: an inode queued in between is counted and on the list.
+        let first = q.data().first_queued_ns.swap(0, Relaxed);
+        if first != 0 {
+            let queued = ProfileStart(Some(Ktime::from_raw(first as i64)));
+            self.profile.end(Phase::Wake as usize, queued);
+        }
+        let run = self.profile.start();
         let batch = q.take_all();
         let items = batch.remaining();
         sub_items(q, items);
@@ -1000,17 +1181,59 @@ impl<F: Inactivate> InodeGc<F> {
         // Inactivation runs on behalf of reclaim: no allocation in it may
         // recurse into filesystem reclaim.
         let nofs = NofsScope::new();
+        let record = |e: i32| {
+            if e != 0 {
+                let _ = q.data().error.compare_exchange(0, e, Relaxed, Relaxed);
+            }
+        };
+        // The unlinked inodes of the list, claimed, for one batch
+        // (`Inactivate::inactivate_batch`); without memory for it, one at
+        // a time.
+        let mut unlinked = KVec::new();
+        let mut results = KVec::new();
+        let batched = self.batch.load(Relaxed)
+            && unlinked.reserve(items as usize, GFP_KERNEL).is_ok()
+            && results.reserve(items as usize, GFP_KERNEL).is_ok();
         for inode in batch {
             let slow = self.slow_worker_us.load(Relaxed);
             if slow > 0 {
                 cpu::usleep(slow);
             }
-            let e = inactivate_one(self, inode);
-            if e != 0 {
-                let _ = q.data().error.compare_exchange(0, e, Relaxed, Relaxed);
+            let Some(inode) = begin_one(self, inode) else {
+                continue;
+            };
+            let i = inode.inode();
+            if !batched || i.nlink() != 0 || injected_failure(self) {
+                let r = if i.nlink() == 0 && batched {
+                    // `injected_failure` said so.
+                    Err(EIO)
+                } else {
+                    inactivate_single(self, i)
+                };
+                record(finish_one(self, inode, r));
+                continue;
+            }
+            // Reserved above for every item of the list: cannot fail.
+            if let Err(e) = unlinked.push(inode, GFP_KERNEL) {
+                pr_err!("inodegc: batch push failed ({:?})\n", e);
+            }
+        }
+        if !unlinked.is_empty() {
+            sort::sort_by_key(&mut unlinked, |d| d.inode().ino());
+            for _ in 0..unlinked.len() {
+                // Reserved: cannot fail.
+                let _ = results.push(Ok(()), GFP_KERNEL);
+            }
+            let t = self.profile.start();
+            F::inactivate_batch(&unlinked, &mut results);
+            self.profile
+                .end_n(Phase::Inactivate as usize, t, unlinked.len() as u64);
+            for (inode, r) in unlinked.into_iter().zip(results.iter()) {
+                record(finish_one(self, inode, *r));
             }
         }
         drop(nofs);
+        self.profile.end(Phase::Worker as usize, run);
         self.busy.fetch_sub(1, SeqCst);
     }
 }
@@ -1086,6 +1309,8 @@ impl<F: Inactivate> DebugfsSource for InodeGc<F> {
         knob(c_str!("iget_delay_us"), KNOB_IGET_DELAY_US),
         knob(c_str!("arm_delay_ms"), KNOB_ARM_DELAY_MS),
         knob(c_str!("take_hold"), KNOB_TAKE_HOLD),
+        knob(c_str!("profile"), KNOB_PROFILE),
+        knob(c_str!("batch"), KNOB_BATCH),
     ];
 
     fn show(&self, out: &mut SeqWriter) {
@@ -1155,4 +1380,20 @@ fn show_stats<F: Inactivate>(gc: &InodeGc<F>, w: &mut impl core::fmt::Write) {
         );
     }
     let _ = writeln!(w, "queued_now {}", total);
+    // `profile <phase> <count> <total ns> <mean ns>`, engine phases first.
+    let names = Iterator::chain(PHASE_NAMES.iter(), F::PHASES.iter().take(FS_PHASES));
+    for (slot, name) in names.enumerate() {
+        let (Some(ns), Some(n)) = (gc.profile.ns.get(slot), gc.profile.count.get(slot)) else {
+            break;
+        };
+        let (ns, n) = (ns.load(Relaxed), n.load(Relaxed));
+        let _ = writeln!(
+            w,
+            "profile {} {} {} {}",
+            name,
+            n,
+            ns,
+            ns.checked_div(n).unwrap_or(0)
+        );
+    }
 }

@@ -27,4 +27,5 @@ pub(crate) mod llist;
 pub(crate) mod nofs;
 pub(crate) mod percpu;
 pub(crate) mod shrinker;
+pub(crate) mod sort;
 pub(crate) mod workqueue;
