@@ -89,5 +89,28 @@ for t in "$out/t1" "$out/t2"; do
 	fi
 done
 
+# 3. Two checkouts whose tools differ, one after the other: each publishes
+# its own binaries. With one shared cargo target directory the second found
+# its units fresh and published the first one's (target/release/NAME holds
+# whichever checkout built last).
+co=$out/checkout2
+mkdir -p "$co/rust"
+cp -r "$DINOFS_TOP/tools" "$DINOFS_TOP/qemu-test" "$co/"
+cp "$DINOFS_TOP/rust/format.rs" "$co/rust/"
+sed -i 's/usage: dinofs-workload /usage (checkout2): dinofs-workload /' "$co/tools/src/bin/workload.rs"
+if b2=$(env -u CARGO_TARGET_DIR DINOFS_TOP=$co "$co/qemu-test/lib/tools.sh" 2>"$out/t3.err") &&
+	b1=$("$DINOFS_TOP/qemu-test/lib/tools.sh" 2>"$out/t4.err"); then
+	u1=$("$b1/dinofs-workload" 2>&1)
+	u2=$("$b2/dinofs-workload" 2>&1)
+	case "$u1|$u2" in
+	*"(checkout2)"*"|"*"(checkout2)"*) bad "the first checkout published the second one's tools ($b1)" ;;
+	*"|"*"(checkout2)"*) ok "each checkout publishes its own tools ($b1, $b2)" ;;
+	*) bad "the second checkout's tools are not its own ($b2)" ;;
+	esac
+else
+	bad "tools.sh of two checkouts: $(tail -2 "$out/t3.err" "$out/t4.err")"
+fi
+rm -rf "${CARGO_TARGET_DIR%/*}/$(printf %s "$co" | sha256sum | cut -c1-12)"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -33,6 +33,8 @@ DINOFS_APT_PACKAGES=(
 	cpio kmod rsync xz-utils busybox-static
 	# Tools the guest borrows from the host root:
 	e2fsprogs xfsprogs fio stress-ng util-linux procps dmsetup
+	# make bench's plot:
+	gnuplot-nox
 )
 
 # Toolchain binaries, passed explicitly on every kernel/module make: rustup's
@@ -46,9 +48,13 @@ BINDGEN=${DINOFS_BINDGEN:-$DINOFS_CACHE/bindgen-$BINDGEN_VERSION/bin/bindgen}
 LLVM=${DINOFS_LLVM:--$LLVM_VERSION}
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-$LLVM_VERSION/lib}
 
-# Userspace tools (mkfs.dinofs, fsck.dinofs, workload helpers) build here;
+# Userspace tools (mkfs.dinofs, fsck.dinofs, workload helpers) build here,
+# one target directory per checkout: cargo keeps the final binaries at one
+# path per target directory (target/release/NAME), and a build that finds
+# its own units fresh does not copy them there again, so two checkouts
+# sharing one directory could each publish the other's binaries.
 # tools.sh publishes each build under $DINOFS_TOOLS_BIN/<hash>/.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$DINOFS_CACHE/target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$DINOFS_CACHE/target/$(printf %s "$DINOFS_TOP" | sha256sum | cut -c1-12)}
 DINOFS_TOOLS_BIN=$DINOFS_CACHE/bin
 
 KERNEL_SRC=$DINOFS_CACHE/src/linux-$KERNEL_VERSION

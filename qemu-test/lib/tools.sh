@@ -7,8 +7,8 @@
 # cannot name a binary with a dot, so the crate builds mkfs_dinofs and
 # fsck_dinofs.
 #
-# The cargo target directory is shared by every checkout using the cache, so
-# the build and the copy out of it happen under the "tools" cache lock, and
+# Each checkout has its own cargo target directory (common.sh); the build
+# and the copy out of it still happen under the "tools" cache lock, and
 # the copy goes to $DINOFS_CACHE/bin/<hash of the binaries>/: a run keeps
 # using exactly the tools it built even while another checkout builds
 # different ones. $DINOFS_CACHE/bin/{mkfs.dinofs,...} point to the latest
