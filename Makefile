@@ -10,6 +10,8 @@
 #   make check           cargo tests + one VM boot running every in-guest test
 #   make check T=NAME    run only the named in-guest test(s), e.g. T=010-load-unload
 #   make soak            check + the long storm tests, on the KASAN kernel
+#   make bench           measurements side by side (dinofs deferred and sync,
+#                        ext4, xfs, tmpfs): table, bench.csv, bench.png
 #   make shell           interactive test VM with dinofs.ko loaded
 #   make xfstests XFSTESTS_DIR=/path/to/built/fstests [TESTS="generic/001 ..."]
 #                        run fstests against dinofs in the test VM
@@ -39,7 +41,7 @@ ifeq ($(origin DINOFS_CACHE),command line)
 export DINOFS_CACHE
 endif
 
-.PHONY: all modules samples tools deps kernel check soak demo shell xfstests fmt lint rust-analyzer clean help
+.PHONY: all modules samples tools deps kernel check soak bench demo shell xfstests fmt lint rust-analyzer clean help
 
 all: modules tools
 
@@ -66,6 +68,10 @@ check:
 # The soak runs on the KASAN kernel unless DINOFS_KERNEL_FLAVOR says otherwise.
 soak:
 	@DINOFS_KERNEL_FLAVOR=$${DINOFS_KERNEL_FLAVOR:-kasan} $(TOP)/qemu-test/check.sh --mode soak $(T)
+
+# Measurements side by side in one VM boot (qemu-test/tests/600-bench.sh).
+bench:
+	@$(TOP)/qemu-test/check.sh --mode bench
 
 demo:
 	@$(TOP)/qemu-test/check.sh --mode demo

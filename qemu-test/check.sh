@@ -4,11 +4,14 @@
 # The dinofs test driver behind "make check", "make soak", "make demo" and
 # "make shell".
 #
-#   qemu-test/check.sh [--mode check|soak|demo|shell] [TEST...]
+#   qemu-test/check.sh [--mode check|soak|bench|demo|shell] [TEST...]
 #
 # check  userspace cargo tests, then one VM boot running every in-guest test
 #        of tier "check" (qemu-test/tests/*.sh); the default suite.
 # soak   the same plus the tier "soak" tests (long storms).
+# bench  one VM boot running the tier "bench" tests (600-bench: the
+#        measurements of "make bench"); writes bench.csv, and bench.png
+#        when gnuplot is installed, into the results directory.
 # demo   boots the VM and runs samples/demo.sh.
 # shell  an interactive VM with dinofs.ko loaded; leave with "exit".
 # xfstests  runs the fstests checkout in $XFSTESTS_DIR (built by you) against
@@ -40,7 +43,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case $mode in
-check | soak | demo | shell) ;;
+check | soak | bench | demo | shell) ;;
 xfstests)
 	if [ -z "${XFSTESTS_DIR:-}" ] || ! [ -x "${XFSTESTS_DIR:-}/check" ]; then
 		cat >&2 <<'EOF'
@@ -61,7 +64,7 @@ EOF
 	XFSTESTS_DIR=$(cd "$XFSTESTS_DIR" && pwd -P)
 	[ -x "$XFSTESTS_DIR/ltp/fsstress" ] || die "$XFSTESTS_DIR is not built (no ltp/fsstress): run make there first"
 	;;
-*) die "unknown mode '$mode' (check, soak, demo, shell, xfstests)" ;;
+*) die "unknown mode '$mode' (check, soak, bench, demo, shell, xfstests)" ;;
 esac
 
 results=${DINOFS_RESULTS:-$DINOFS_TOP/qemu-test/results}
@@ -145,7 +148,7 @@ fi
 # takes about 65 minutes in the guest, past the debug kernel's 45.
 case $mode in
 check) timeout=${DINOFS_VM_TIMEOUT:-$([ "${DINOFS_KERNEL_FLAVOR:-debug}" = kasan ] && echo 8100 || echo 2700)} ;;
-soak) timeout=${DINOFS_VM_TIMEOUT:-10800} ;;
+soak | bench) timeout=${DINOFS_VM_TIMEOUT:-10800} ;;
 xfstests) timeout=${DINOFS_VM_TIMEOUT:-$((${XFSTESTS_TIMEOUT:-10800} + 900))} ;;
 *) timeout=${DINOFS_VM_TIMEOUT:-1800} ;;
 esac
@@ -157,6 +160,8 @@ esac
 	printf 'DINOFS_TESTS=%q\n' "${tests[*]:-}"
 	printf 'DINOFS_BREAK=%q\n' "${DINOFS_BREAK:-}"
 	printf 'DINOFS_KERNEL_FLAVOR=%q\n' "$DINOFS_KERNEL_FLAVOR"
+	printf 'DINOFS_BENCH_SCALE=%q\n' "${DINOFS_BENCH_SCALE:-1}"
+	printf 'DINOFS_BENCH_REPS=%q\n' "${DINOFS_BENCH_REPS:-3}"
 	if [ "$mode" = xfstests ]; then
 		printf 'DINOFS_HOST_PATHS=%q\n' "$XFSTESTS_DIR"
 		printf 'XFSTESTS_DIR=%q\n' "$XFSTESTS_DIR"
@@ -197,6 +202,19 @@ if ! grep -q '^DONE' "$guest"; then
 		failed=$((failed + 1))
 	done <"$results/plan" 2>/dev/null
 	[ -s "$results/plan" ] || { echo "FAIL vm/boot: no test plan from the guest (vm exit $vm_rc)"; failed=$((failed + 1)); }
+fi
+
+# The bench's numbers: its "csv,..." lines, and a plot if gnuplot is here.
+if [ "$mode" = bench ] && [ -f "$results/600-bench.log" ]; then
+	echo "section,workload,fs,metric,median,values..." >"$results/bench.csv"
+	sed -n 's/^csv,//p' "$results/600-bench.log" >>"$results/bench.csv"
+	sed -n '/^rm -rf (ms)/,$p' "$results/600-bench.log"
+	if command -v gnuplot >/dev/null; then
+		"$DINOFS_TOP/qemu-test/lib/bench-plot.sh" "$results/bench.csv" "$results/bench.png" &&
+			phase "bench: $results/bench.csv, $results/bench.png"
+	else
+		phase "bench: $results/bench.csv (no gnuplot on this host: no plot)"
+	fi
 fi
 
 echo

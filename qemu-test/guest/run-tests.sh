@@ -36,6 +36,7 @@ if [ -n "$DINOFS_TESTS" ]; then
 else
 	tiers=" check "
 	[ "$DINOFS_MODE" = soak ] && tiers=" check soak "
+	[ "$DINOFS_MODE" = bench ] && tiers=" bench "
 	[ "$DINOFS_BREAK" = exit ] && tiers+="selftest "
 	for f in "$T"/[0-9]*.sh; do
 		case $tiers in *" $(header "$f" tier check) "*) plan+=("$f") ;; esac

@@ -33,6 +33,12 @@
 //!                                            pwrite (one byte at the new end) or
 //!                                            mmap (store after a truncate); print
 //!                                            the non-zero bytes in the new range
+//! dinofs-workload unlink-time FILE           one unlink(2) of FILE, timed
+//! dinofs-workload unlink-par DIR THREADS COUNT
+//!                                            THREADS threads, thread t pinned to
+//!                                            CPU t, each unlinking DIR/t<t>/f000000..
+//!                                            (COUNT files); files per second
+//! dinofs-workload lookup DIR COUNT           stat(2) DIR/f000000.. (COUNT names)
 //! ```
 
 use std::collections::HashSet;
@@ -442,8 +448,77 @@ fn extend(file: &Path, how: &str, bytes: u64) -> io::Result<String> {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR | reseal DEV BLOCK | seekdir DIR | set-inode-blocks DEV INO VALUE | extend FILE truncate|pwrite|mmap BYTES");
+    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR | reseal DEV BLOCK | seekdir DIR | set-inode-blocks DEV INO VALUE | extend FILE truncate|pwrite|mmap BYTES | unlink-time FILE | unlink-par DIR THREADS COUNT | lookup DIR COUNT");
     ExitCode::from(2)
+}
+
+/// `unlink-time`: the time of one `unlink(2)` (the seed's headline: a huge
+/// fragmented file's unlink must not wait for its teardown).
+fn unlink_time(path: &Path) -> io::Result<String> {
+    let t = Instant::now();
+    fs::remove_file(path)?;
+    Ok(format!("unlink_us={}", t.elapsed().as_micros()))
+}
+
+extern "C" {
+    fn sched_setaffinity(pid: i32, cpusetsize: usize, mask: *const u64) -> i32;
+}
+
+/// Pins the calling thread to `cpu`.
+fn pin_to(cpu: u64) -> io::Result<()> {
+    let mut mask = [0u64; 16];
+    let word = mask
+        .get_mut((cpu / 64) as usize)
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))?;
+    *word |= 1 << (cpu % 64);
+    // SAFETY: `mask` is a valid CPU set of `size_of_val(&mask)` bytes, and
+    // pid 0 is the calling thread.
+    let r = unsafe { sched_setaffinity(0, std::mem::size_of_val(&mask), mask.as_ptr()) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// `unlink-par`: unlink throughput with `threads` threads, each pinned to
+/// its own CPU and working in its own directory (per-CPU queues must not
+/// share a lock on the queueing path).
+fn unlink_par(dir: &Path, threads: u64, count: u64) -> io::Result<String> {
+    let t0 = Instant::now();
+    let workers: Vec<_> = (0..threads)
+        .map(|t| {
+            let d = dir.join(format!("t{t}"));
+            std::thread::spawn(move || -> io::Result<()> {
+                pin_to(t)?;
+                for i in 0..count {
+                    fs::remove_file(name(&d, i))?;
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join()
+            .map_err(|_| io::Error::other("unlink thread panicked"))??;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let files = threads * count;
+    Ok(format!(
+        "threads={threads} files={files} secs={secs:.3} per_sec={:.0}",
+        files as f64 / secs.max(1e-9)
+    ))
+}
+
+/// `lookup`: `stat(2)` of every name, in one process.
+fn lookup(dir: &Path, count: u64) -> io::Result<String> {
+    let t = Instant::now();
+    for i in 0..count {
+        fs::metadata(name(dir, i))?;
+    }
+    Ok(format!(
+        "looked_up={count} secs={:.3}",
+        t.elapsed().as_secs_f64()
+    ))
 }
 
 fn main() -> ExitCode {
@@ -491,6 +566,15 @@ fn main() -> ExitCode {
         },
         (Some("extend"), Some(d)) => match (args.get(2), num(3)) {
             (Some(how), Some(n)) if n > 0 => extend(&d, how, n),
+            _ => return usage(),
+        },
+        (Some("unlink-time"), Some(d)) => unlink_time(&d),
+        (Some("unlink-par"), Some(d)) => match (num(2), num(3)) {
+            (Some(t), Some(c)) if (1..=64).contains(&t) => unlink_par(&d, t, c),
+            _ => return usage(),
+        },
+        (Some("lookup"), Some(d)) => match num(2) {
+            Some(c) => lookup(&d, c),
             _ => return usage(),
         },
         (Some("statfs"), Some(d)) => match num(2) {
