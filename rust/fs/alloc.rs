@@ -247,42 +247,9 @@ pub(crate) fn alloc_inode(
 /// Frees inode `ino`'s slot, and its cluster if that was the last inode in
 /// use there.
 pub(crate) fn free_inode(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Result {
-    let cluster = format::ino_cluster(ino);
-    let buf = sb.bread(cluster)?;
-    let empty = buf.modify(|b| {
-        format::Inode::clear(b, ino);
-        (0..INODES_PER_CLUSTER).all(|s| slot_free(b, s))
-    });
-    let max_free = st.clusters as u64 * INODES_PER_CLUSTER as u64;
-    st.free_inodes = counter_add(
-        sb,
-        st.free_inodes as u64,
-        1,
-        max_free,
-        c_str!("free inode counter"),
-    )? as u32;
-    if empty {
-        // Return the whole cluster to free space (XFS: xfs_ifree_cluster).
-        // No in-memory inode can still refer to it: every slot is free, and
-        // a slot is freed only when its inode is being evicted.
-        drop(buf);
-        if !assign_bit(sb, Map::Clusters, cluster as u64, false)? {
-            return Err(sb.corrupt(
-                c_str!("cluster map (freeing an unmapped cluster)"),
-                cluster as u64,
-            ));
-        }
-        free_block(sb, st, cluster)?;
-        st.clusters = counter_sub(sb, st.clusters as u64, 1, c_str!("cluster counter"))? as u32;
-        st.free_inodes = counter_sub(
-            sb,
-            st.free_inodes as u64,
-            INODES_PER_CLUSTER as u64,
-            c_str!("free inode counter"),
-        )? as u32;
-    }
+    let r = free_cluster_slots(sb, st, format::ino_cluster(ino), &[ino]);
     sb.info().publish(st);
-    Ok(())
+    r
 }
 
 /// Reads, changes and rewrites one on-disk inode in place.
@@ -479,6 +446,9 @@ fn free_cluster_slots(sb: &SuperBlock, st: &mut AllocState, cluster: u32, inos: 
         c_str!("free inode counter"),
     )? as u32;
     if empty {
+        // Return the whole cluster to free space (XFS: xfs_ifree_cluster).
+        // No in-memory inode can still refer to it: every slot is free, and
+        // a slot is freed only when its inode is being evicted.
         drop(buf);
         if !assign_bit(sb, Map::Clusters, cluster as u64, false)? {
             return Err(sb.corrupt(

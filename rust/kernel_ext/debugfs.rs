@@ -110,9 +110,9 @@ impl<D: DebugfsSource> Debugfs<D> {
                 GFP_KERNEL,
             );
         }
+        let (parent, name) = (parent.as_char_ptr(), name.as_char_ptr());
         // SAFETY: both strings are NUL-terminated.
-        let dir =
-            unsafe { bindings::kx_debugfs_create_dir(parent.as_char_ptr(), name.as_char_ptr()) };
+        let dir = unsafe { bindings::kx_debugfs_create_dir(parent, name) };
         if dir.is_null() {
             return this;
         }

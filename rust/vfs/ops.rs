@@ -693,10 +693,10 @@ extern "C" fn write_begin<T: FileSystem>(
     foliop: *mut *mut bindings::folio,
     _fsdata: *mut *mut c_void,
 ) -> c_int {
+    let get_block: bindings::get_block_t = Some(get_block::<T>);
     // SAFETY: a live mapping of a `T` inode, locked by the VFS for the
     // write; the out pointer is the caller's.
-    let ret =
-        unsafe { bindings::block_write_begin(mapping, pos, len, foliop, Some(get_block::<T>)) };
+    let ret = unsafe { bindings::block_write_begin(mapping, pos, len, foliop, get_block) };
     if ret != 0 {
         // SAFETY: as above.
         let inode = unsafe { (*mapping).host };
