@@ -63,7 +63,7 @@ echo "($N files of 16 KiB; ratios are relative to dinofs-deferred; TCG guest)"
 printf '\n%-11s %21s %21s %21s\n' phase "deferred: n x us" "unbatched: n x us" "sync: n x us"
 paste /tmp/profile.dinofs-deferred /tmp/profile.dinofs-unbatched /tmp/profile.dinofs-sync |
 	awk '{ printf "%-11s %10d x %8.1f %10d x %8.1f %10d x %8.1f\n", $2, $3, $5 / 1000, $8, $10 / 1000, $13, $15 / 1000 }'
-echo "(evict, destroy: per inode, in the syscall; wake, worker: per worker run;"
+echo "(evict, destroy, unlink: per inode, in the syscall; wake, worker: per worker run;"
 echo " inactivate, free, blocks, orphan, slot: per inode; seal: per bitmap reseal;"
 echo " unbatched: deferred with the debugfs knob batch=0, one inode at a time)"
 dinofs_unload

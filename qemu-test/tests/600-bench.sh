@@ -12,7 +12,13 @@
 #
 #   rm        rm -rf of 2,000 x 16 KiB, 200 x 1 MiB and 20 x 16 MiB
 #             fragmented files: rm alone, and rm + sync (space back)
-#   unlink1g  one unlink(2) of a 1 GiB fragmented file: the syscall alone
+#   file256   writing a 256 MiB file in 64 KiB pieces interleaved with a
+#             small file's (fragmented; write + fsync), then rm + sync of it;
+#             dinofs-unbatched is the debugfs knob batch=0: preallocation
+#             and inactivation one block and one inode at a time, the code
+#             as it was before batching
+#   unlink1g  one unlink(2) of a 1 GiB fragmented file: the syscall alone,
+#             its page cache dropped first (that part is the same everywhere)
 #   statfs    statfs p50/p99 idle, and while that 1 GiB teardown runs
 #   scaling   unlink throughput, 1, 2 and 4 threads, each pinned to its own
 #             CPU and unlinking in its own directory
@@ -33,6 +39,8 @@ mkfs_mount() {
 	case $1 in
 	dinofs-deferred) mkfs.dinofs -q "$DEV" && mount -t dinofs "$DEV" $MNT ;;
 	dinofs-sync) mkfs.dinofs -q "$DEV" && mount -t dinofs -o inodegc=sync "$DEV" $MNT ;;
+	dinofs-unbatched) mkfs.dinofs -q "$DEV" && mount -t dinofs "$DEV" $MNT &&
+		gc_knob $MNT batch 0 ;;
 	ext4) mkfs.ext4 -q -F "$DEV" >/dev/null && mount -t ext4 "$DEV" $MNT ;;
 	xfs) mkfs.xfs -q -f "$DEV" >/dev/null && mount -t xfs "$DEV" $MNT ;;
 	tmpfs) mount -t tmpfs -o size=1200m tmpfs $MNT ;;
@@ -126,6 +134,27 @@ for kind in small medium frag; do
 	done
 done
 
+# --- a 256 MiB fragmented file: writing it, and its space back ---------------
+F256=$((268435456 / S))
+F256FS="dinofs-deferred dinofs-unbatched dinofs-sync ext4 xfs"
+for fs in $F256FS; do
+	ws=() rs=()
+	for _ in $(seq "$REPS"); do
+		mkfs_mount $fs
+		r=$(dinofs-workload frag $MNT/big $MNT/small $F256) || fail "$fs: frag"
+		ws+=($(kv secs <<<"$r" | awk '{ printf "%d", $1 * 1000 }'))
+		sync
+		t0=$(now_us)
+		rm $MNT/big
+		sync
+		t1=$(now_us)
+		rs+=($(((t1 - t0) / 1000)))
+		unmount $fs
+	done
+	record file256 frag256 $fs write_ms "${ws[@]}"
+	record file256 frag256 $fs rm_sync_ms "${rs[@]}"
+done
+
 # --- one unlink of a 1 GiB fragmented file, statfs during its teardown -------
 BIG=$((1073741824 / S))
 for fs in dinofs-deferred dinofs-sync ext4 xfs; do
@@ -138,6 +167,9 @@ for fs in dinofs-deferred dinofs-sync ext4 xfs; do
 		dinofs-workload statfs $MNT 8 >/tmp/statfs.busy &
 		sp=$!
 		sleep 1
+		# Cold: the page cache's teardown (the same on every filesystem)
+		# is not what this measures.
+		echo 1 >/proc/sys/vm/drop_caches
 		r=$(dinofs-workload unlink-time $MNT/big) || fail "$fs: unlink"
 		sync
 		wait $sp
@@ -202,6 +234,9 @@ for kind in small medium frag; do
 	table rm $kind rm_ms ms $FSES
 	table rm $kind rm_sync_ms ms $FSES
 done
+thead "a 256 MiB fragmented file (ms)" $F256FS
+table file256 frag256 write_ms ms $F256FS
+table file256 frag256 rm_sync_ms ms $F256FS
 thead "one unlink of a 1 GiB fragmented file (us)" dinofs-deferred dinofs-sync ext4 xfs
 table unlink1g frag1g unlink_us us dinofs-deferred dinofs-sync ext4 xfs
 thead "statfs latency (us)" dinofs-deferred dinofs-sync ext4 xfs

@@ -7,7 +7,9 @@
 //! in [`DinoSb`](super::super_ops::DinoSb)), so the bitmaps, the counters and
 //! the orphan list only change together and under one lock. Bitmap and
 //! cluster blocks are verified against their checksums on every use and
-//! resealed after every change; a mismatch is `-EUCLEAN`, never a guess.
+//! resealed once per change — one bit, a run of preallocated blocks
+//! ([`alloc_run`]) or a sorted batch of freed ones ([`free_blocks_sorted`]);
+//! a mismatch is `-EUCLEAN`, never a guess.
 //!
 //! Inode clusters (seed 003, XFS inode chunks): a cluster block is allocated
 //! from free space when no allocated cluster has a free slot, and returned to
@@ -101,6 +103,21 @@ fn find_bit(sb: &SuperBlock, map: Map, from: u64, want: bool) -> Result<Option<u
 
 /// Allocates one block, preferring `goal` or the next free one after it.
 pub(crate) fn alloc_block(sb: &SuperBlock, st: &mut AllocState, goal: u64) -> Result<u32> {
+    alloc_run(sb, st, goal, 1).map(|(block, _)| block)
+}
+
+/// Allocates a run of up to `max` contiguous blocks (at least one),
+/// preferring `goal`: the first free block at or after it and the free
+/// blocks right after that one in the same bitmap block. The bitmap block
+/// is changed and resealed once for the whole run and the counter updated
+/// once (preallocation allocates a batch this way). Returns the first
+/// block and the run's length.
+pub(crate) fn alloc_run(
+    sb: &SuperBlock,
+    st: &mut AllocState,
+    goal: u64,
+    max: u32,
+) -> Result<(u32, u32)> {
     if st.free_blocks == 0 {
         return Err(ENOSPC);
     }
@@ -110,18 +127,40 @@ pub(crate) fn alloc_block(sb: &SuperBlock, st: &mut AllocState, goal: u64) -> Re
     } else {
         st.block_hint
     };
-    let block = find_bit(sb, Map::Blocks, from, false)?.ok_or(ENOSPC)?;
-    if block < geo.data_start as u64 {
+    let first = find_bit(sb, Map::Blocks, from, false)?.ok_or(ENOSPC)?;
+    if first < geo.data_start as u64 {
         // Metadata blocks are always marked in use; a clear bit is corruption.
-        return Err(sb.corrupt(c_str!("block bitmap (metadata block free)"), block));
+        return Err(sb.corrupt(c_str!("block bitmap (metadata block free)"), first));
     }
-    if assign_bit(sb, Map::Blocks, block, true)? {
-        return Err(sb.corrupt(c_str!("block bitmap (changed under the allocator)"), block));
-    }
-    st.free_blocks -= 1;
+    let want = core::cmp::max(1, core::cmp::min(max as u64, st.free_blocks));
+    let (buf, bit) = bitmap_buffer(sb, Map::Blocks, first)?;
+    let base = first - bit as u64;
+    // The run stays inside this bitmap block and the filesystem.
+    let limit = core::cmp::min(format::BITS_PER_BITMAP_BLOCK, geo.blocks - base) as usize;
+    let gc = &sb.info().gc;
+    let n = buf.modify(|b| {
+        if format::bit_test(b, bit) {
+            return None;
+        }
+        let mut n = 0usize;
+        while (n as u64) < want && bit + n < limit && !format::bit_test(b, bit + n) {
+            format::bit_assign(b, bit + n, true);
+            n += 1;
+        }
+        let t = gc.profile_start();
+        format::seal_block(b, vfs::crc32c);
+        gc.profile_end(super::gc::phase::SEAL, t);
+        Some(n as u64)
+    });
+    let Some(n) = n else {
+        return Err(sb.corrupt(c_str!("block bitmap (changed under the allocator)"), first));
+    };
+    // 1 <= n <= want <= free_blocks.
+    st.free_blocks = counter_sub(sb, st.free_blocks, n, c_str!("free block counter"))?;
     sb.info().publish(st);
-    st.block_hint = block + 1;
-    Ok(block as u32)
+    st.block_hint = first + n;
+    // n <= BITS_PER_BITMAP_BLOCK < 2^32.
+    Ok((first as u32, n as u32))
 }
 
 /// Frees one block.

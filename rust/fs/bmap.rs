@@ -111,19 +111,131 @@ pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Opti
         && map_locked(inode, &mut map, iblock + 1, false)?.is_none()
     {
         let extra = core::cmp::min(iblock / 4 + 1, PREALLOC_MAX_BLOCKS);
-        let mut got = false;
-        for j in 1..=extra {
-            // Best effort: stop at the first failure (ENOSPC, EFBIG).
-            match map_locked(inode, &mut map, iblock + j, true) {
-                Ok(Some(_)) => got = true,
-                _ => break,
-            }
-        }
-        if got {
+        // Best effort: a failure (ENOSPC, EFBIG) ends the batch early.
+        let got = if inode.sb().info().gc.batching() {
+            prealloc_run(inode, &mut map, iblock + 1, extra).0
+        } else {
+            // Debug knob `batch=0`: a block at a time, two reseals each.
+            (1..=extra)
+                .take_while(|&j| {
+                    matches!(map_locked(inode, &mut map, iblock + j, true), Ok(Some(_)))
+                })
+                .count() as u64
+        };
+        if got > 0 {
             map.set_prealloc(true);
         }
     }
     Ok(Some((block, new)))
+}
+
+/// Maps the holes of file blocks `first..first + count` up to the first
+/// block already mapped, in batches: each batch is a run of contiguous
+/// blocks from [`alloc::alloc_run`] (one bitmap reseal) whose pointers go
+/// into their indirect block with one reseal, instead of two reseals per
+/// block. Returns how many blocks it mapped and the error that stopped it
+/// early, if any; what it mapped stays mapped.
+fn prealloc_run(
+    inode: &Inode,
+    map: &mut MapGuard<'_>,
+    first: u64,
+    count: u64,
+) -> (u64, Option<Error>) {
+    let mut done = 0u64;
+    while done < count {
+        match prealloc_batch(inode, map, first + done, count - done) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) => return (done, Some(e)),
+        }
+    }
+    (done, None)
+}
+
+/// One batch of [`prealloc_run`]: maps holes from file block `iblock` on,
+/// at most `count`, all in one indirect block. Returns how many it mapped
+/// (0: `iblock` is mapped already).
+fn prealloc_batch(inode: &Inode, map: &mut MapGuard<'_>, iblock: u64, count: u64) -> Result<u64> {
+    let sb = inode.sb();
+    let path = format::block_path(iblock).ok_or(EFBIG)?;
+    let (parent, idx) = match path {
+        // The direct blocks are few and precede preallocation: one at a time.
+        BlockPath::Direct(_) => {
+            return match map_locked(inode, map, iblock, false)? {
+                Some(_) => Ok(0),
+                None => map_locked(inode, map, iblock, true).map(|_| 1),
+            };
+        }
+        BlockPath::Indirect(a) => (leaf_parent(inode, map, IND, &[], iblock)?, a),
+        BlockPath::DoubleIndirect(a, b) => (leaf_parent(inode, map, IND + 1, &[a], iblock)?, b),
+        BlockPath::TripleIndirect(a, b, c) => {
+            (leaf_parent(inode, map, IND + 2, &[a, b], iblock)?, c)
+        }
+    };
+    let blocks = sb.info().geo.blocks;
+    let buf = sb.bread(parent)?;
+    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+        return Err(sb.corrupt(c_str!("indirect block"), parent as u64));
+    }
+    // idx < PTRS_PER_BLOCK, so `room` is at least 1.
+    let room = core::cmp::min(count, PTRS_PER_BLOCK - idx as u64) as u32;
+    let holes = buf.read(|b| {
+        (idx..idx + room)
+            .take_while(|&i| format::indirect_get(b, i) == format::NULL)
+            .count() as u32
+    });
+    if holes == 0 {
+        return Ok(0);
+    }
+    let total = map
+        .blocks()
+        .checked_add(holes)
+        .ok_or_else(|| sb.corrupt(c_str!("inode block count"), inode.ino() as u64))?;
+    let goal = map.ptrs()[0] as u64 + iblock;
+    let (start, n) = {
+        let mut st = sb.info().alloc.lock();
+        alloc::alloc_run(sb, &mut st, goal, holes)?
+    };
+    // n <= holes: `total` bounds the new count.
+    map.set_blocks(total - (holes - n));
+    buf.modify(|b| {
+        for i in 0..n {
+            format::indirect_set(b, idx + i, start + i);
+        }
+        format::seal_block(b, vfs::crc32c);
+    });
+    buf.attach_to(inode);
+    inode.mark_dirty();
+    Ok(n as u64)
+}
+
+/// The indirect block whose pointers map file block `iblock` directly,
+/// allocating it and the levels above it if needed: `top` is the inode
+/// pointer the path starts at and `upper` the indices above the leaf.
+fn leaf_parent(
+    inode: &Inode,
+    map: &mut MapGuard<'_>,
+    top: usize,
+    upper: &[u32],
+    iblock: u64,
+) -> Result<u32> {
+    let goal = map.ptrs()[0] as u64 + iblock;
+    let mut ptr = map.ptrs()[top];
+    if ptr == format::NULL {
+        ptr = new_block(inode, map, goal, true)?;
+        map.set_ptr(top, ptr);
+        inode.mark_dirty();
+    }
+    for &i in upper {
+        let mut child = read_ptr(inode.sb(), ptr, i)?;
+        if child == format::NULL {
+            child = new_block(inode, map, goal, true)?;
+            write_ptr(inode, ptr, i, child)?;
+            inode.mark_dirty();
+        }
+        ptr = child;
+    }
+    Ok(ptr)
 }
 
 /// [`map_block`] with the map already locked, without preallocation.

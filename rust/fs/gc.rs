@@ -26,11 +26,15 @@ pub(crate) mod phase {
     pub(crate) const SLOT: FsPhase = FsPhase(2);
     /// Resealing a bitmap block (its crc32c), per change.
     pub(crate) const SEAL: FsPhase = FsPhase(3);
+    /// The `unlink` syscall's own work, per unlink: the directory entry
+    /// removed, the link dropped, and at the last link the orphan list
+    /// entry (the same in every mode: the part deferral cannot save).
+    pub(crate) const UNLINK: FsPhase = FsPhase(4);
 }
 
 impl Inactivate for DinoFs {
     const CLUSTER_INODES: u32 = format::INODES_PER_CLUSTER;
-    const PHASES: &'static [&'static str] = &["blocks", "orphan", "slot", "seal"];
+    const PHASES: &'static [&'static str] = &["blocks", "orphan", "slot", "seal", "unlink"];
 
     fn wants_trim(inode: &Inode) -> bool {
         inode.lock_data().prealloc()

@@ -153,6 +153,14 @@ fn drop_link(inode: &Inode) -> Result {
 
 /// `unlink`.
 pub(crate) fn unlink(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
+    let gc = &dir.sb().info().gc;
+    let t = gc.profile_start();
+    let r = unlink_entry(dir, name, inode);
+    gc.profile_end(super::gc::phase::UNLINK, t);
+    r
+}
+
+fn unlink_entry(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
     let pos = find_entry(dir, name)?.ok_or(ENOENT)?;
     if pos.ino != inode.ino() {
         return Err(dir

@@ -355,7 +355,8 @@ pub(crate) struct GcState<F: Inactivate> {
     profile: Profile,
     /// Debug knob `batch` (default 1): workers hand their unlinked inodes
     /// to [`Inactivate::inactivate_batch`]; 0 inactivates one at a time,
-    /// for measuring the difference in one run.
+    /// for measuring the difference in one run (the filesystem reads it
+    /// through [`InodeGc::batching`] for its own batches too).
     batch: AtomicBool,
     _fs: core::marker::PhantomData<fn(&F)>,
 }
@@ -953,6 +954,13 @@ impl<F: Inactivate> InodeGc<F> {
             0 => 1,
             ms => kernel::time::msecs_to_jiffies(ms) as u64,
         }
+    }
+
+    /// Debug knob `batch`: whether batching is on (the default). The
+    /// filesystem may consult it for its own batched paths, so that one
+    /// switch compares batched and one-at-a-time metadata work in one run.
+    pub(crate) fn batching(&self) -> bool {
+        self.batch.load(Relaxed)
     }
 
     /// Starts timing a phase of the filesystem's (see [`Inactivate::PHASES`]);
