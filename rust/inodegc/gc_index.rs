@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The engine's gc index: which dead inodes wait for inactivation, which
-//! one a worker is inactivating, and `iget`'s claim on them. Safe Rust: a
-//! red-black tree under a spinlock, keyed by inode number and the identity
-//! of the in-memory inode. Uses the `kernel` crate and [`crate::kernel_ext`].
+//! one a worker is inactivating, and `iget`'s claim on them. Safe Rust:
+//! red-black trees under spinlocks, keyed by inode number and the identity
+//! of the in-memory inode, in 64 shards chosen by inode number (every
+//! entry of one number is in one shard, so a claim looks at one tree, and
+//! producers on different CPUs share a lock only when their inodes' numbers
+//! share a shard). Uses the `kernel` crate and [`crate::kernel_ext`].
 //!
 //! Every inode that `evict_inode` decides needs on-disk work is entered
 //! before it leaves the inode hash and stays until its inactivation is over
@@ -66,17 +69,35 @@ pub(crate) enum Claim {
     Busy,
 }
 
+/// Shards of the index, each a tree under its own lock, chosen by inode
+/// number: producers on different CPUs evict different inodes, and share a
+/// lock only when their numbers fall in the same shard.
+const SHARDS: usize = 64;
+
+/// One shard.
+type Shard = SpinLock<RBTree<Key, State>>;
+
 /// The index of one mount.
 pub(crate) struct GcIndex {
-    map: Pin<KBox<SpinLock<RBTree<Key, State>>>>,
+    shards: Pin<KBox<[Shard; SHARDS]>>,
 }
 
 impl GcIndex {
     /// An empty index.
     pub(crate) fn new() -> Result<Self> {
+        let shards =
+            kernel::init::pin_init_array_from_fn::<_, SHARDS, _, core::convert::Infallible>(|_| {
+                new_spinlock!(RBTree::new(), "dinofs_gc_index")
+            });
         Ok(Self {
-            map: KBox::pin_init(new_spinlock!(RBTree::new(), "dinofs_gc_index"), GFP_KERNEL)?,
+            shards: KBox::pin_init(shards, GFP_KERNEL)?,
         })
+    }
+
+    /// The shard of inode number `ino`; every entry for `ino` is in it.
+    fn shard(&self, ino: u32) -> &Shard {
+        // `ino % SHARDS < SHARDS`: always in bounds.
+        &self.shards[ino as usize % SHARDS]
     }
 
     /// Enters inode `ino` (identity `id`, being evicted) as waiting for
@@ -92,27 +113,27 @@ impl GcIndex {
         // A key present already would be a stale entry of freed memory at
         // the same address: impossible, every path removes its entry before
         // the inode is freed. The replaced node is freed here either way.
-        drop(self.map.lock().insert(node));
+        drop(self.shard(ino).lock().insert(node));
         Ok(())
     }
 
     /// Removes inode `ino`/`id` (inactivated or discarded); no-op if it is
     /// not entered (cancelled, or never entered).
     pub(crate) fn del(&self, ino: u32, id: usize) {
-        let removed = self.map.lock().remove_node(&(ino, id));
+        let removed = self.shard(ino).lock().remove_node(&(ino, id));
         // Freed outside the lock.
         drop(removed);
     }
 
     /// Whether inode `ino`/`id` is entered (`destroy_inode`: queue it).
     pub(crate) fn contains(&self, ino: u32, id: usize) -> bool {
-        self.map.lock().get(&(ino, id)).is_some()
+        self.shard(ino).lock().get(&(ino, id)).is_some()
     }
 
     /// For `iget` of `ino`: cancels a waiting inactivation, or reports one
     /// in progress.
     pub(crate) fn claim(&self, ino: u32) -> Claim {
-        let mut map = self.map.lock();
+        let mut map = self.shard(ino).lock();
         let mut claim = Claim::Absent;
         loop {
             let Some(cur) = map.cursor_lower_bound(&(ino, 0)) else {
@@ -139,7 +160,7 @@ impl GcIndex {
     /// For the worker: moves inode `ino`/`id` from waiting to
     /// inactivating; `false` if `iget` cancelled it (it is not entered).
     pub(crate) fn begin(&self, ino: u32, id: usize) -> bool {
-        let mut map = self.map.lock();
+        let mut map = self.shard(ino).lock();
         match map.get_mut(&(ino, id)) {
             Some(s) if *s == State::Waiting => {
                 *s = State::Inactivating;
