@@ -309,6 +309,24 @@ struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block)
 	return bh;
 }
 
+/*
+ * Starts reading a block that is not cached, without waiting (sb_breadahead,
+ * with the verified bit cleared first, as dinofs_sb_bread does: the block
+ * comes in from disk and must be verified again).
+ */
+void dinofs_sb_breadahead(struct super_block *sb, u64 block)
+{
+	struct buffer_head *bh = sb_getblk(sb, block);
+
+	if (!bh)
+		return;
+	if (!buffer_uptodate(bh)) {
+		clear_buffer_dinofs_verified(bh);
+		bh_readahead(bh, REQ_RAHEAD);
+	}
+	brelse(bh);
+}
+
 bool dinofs_buffer_verified(struct buffer_head *bh)
 {
 	return buffer_dinofs_verified(bh);

@@ -83,6 +83,7 @@ const u8 *dinofs_dentry_name(const struct dentry *dentry, u32 *len);
 /* Buffer heads. */
 struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block);
 struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block);
+void dinofs_sb_breadahead(struct super_block *sb, u64 block);
 bool dinofs_buffer_verified(struct buffer_head *bh);
 void dinofs_set_buffer_verified(struct buffer_head *bh);
 void dinofs_lock_buffer(struct buffer_head *bh);

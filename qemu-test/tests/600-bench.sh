@@ -14,6 +14,7 @@
 #             fragmented files: rm alone, and rm + sync (space back)
 #   file256   writing a 256 MiB file in 64 KiB pieces interleaved with a
 #             small file's (fragmented; write + fsync), then rm + sync of it;
+#             and rm + sync of a second such file with the caches dropped;
 #             dinofs-unbatched is the debugfs knob batch=0: preallocation
 #             and inactivation one block and one inode at a time, the code
 #             as it was before batching
@@ -83,7 +84,7 @@ table() {
 		if [ -z "$v" ]; then
 			printf ' %20s' "-"
 		else
-			printf ' %12s %7s' "$v" "$(echo "scale=2; $v / ($base + 0.001)" | bc | sed 's/^\./0./')"
+			printf ' %12s %7s' "$v" "$(awk -v v="$v" -v b="$base" 'BEGIN { printf "%.2f", b > 0 ? v / b : 0 }')"
 		fi
 	done
 	echo
@@ -138,7 +139,7 @@ done
 F256=$((268435456 / S))
 F256FS="dinofs-deferred dinofs-unbatched dinofs-sync ext4 xfs"
 for fs in $F256FS; do
-	ws=() rs=()
+	ws=() rs=() cs=()
 	for _ in $(seq "$REPS"); do
 		mkfs_mount $fs
 		r=$(dinofs-workload frag $MNT/big $MNT/small $F256) || fail "$fs: frag"
@@ -149,10 +150,21 @@ for fs in $F256FS; do
 		sync
 		t1=$(now_us)
 		rs+=($(((t1 - t0) / 1000)))
+		# The same again with the file's pages and metadata out of
+		# the cache: what is left is the filesystem's own work.
+		dinofs-workload frag $MNT/big2 $MNT/small2 $F256 >/dev/null || fail "$fs: frag 2"
+		sync
+		echo 3 >/proc/sys/vm/drop_caches
+		t0=$(now_us)
+		rm $MNT/big2
+		sync
+		t1=$(now_us)
+		cs+=($(((t1 - t0) / 1000)))
 		unmount $fs
 	done
 	record file256 frag256 $fs write_ms "${ws[@]}"
 	record file256 frag256 $fs rm_sync_ms "${rs[@]}"
+	record file256 frag256 $fs cold_rm_sync_ms "${cs[@]}"
 done
 
 # --- one unlink of a 1 GiB fragmented file, statfs during its teardown -------
@@ -237,6 +249,7 @@ done
 thead "a 256 MiB fragmented file (ms)" $F256FS
 table file256 frag256 write_ms ms $F256FS
 table file256 frag256 rm_sync_ms ms $F256FS
+table file256 frag256 cold_rm_sync_ms ms $F256FS
 thead "one unlink of a 1 GiB fragmented file (us)" dinofs-deferred dinofs-sync ext4 xfs
 table unlink1g frag1g unlink_us us dinofs-deferred dinofs-sync ext4 xfs
 thead "statfs latency (us)" dinofs-deferred dinofs-sync ext4 xfs

@@ -594,6 +594,14 @@ pub(super) fn for_each_block(
     sink: &mut dyn FnMut(u32) -> Result,
 ) -> Result {
     let ptrs = map.ptrs();
+    // A cold teardown reads every indirect block: start all reads of a
+    // level before waiting for the first (here, and per indirect block in
+    // `subtree_blocks`), instead of one round trip per block.
+    for &top in ptrs[IND..IND + 3].iter() {
+        if top != format::NULL {
+            inode.sb().readahead(top);
+        }
+    }
     for level in (1..=3u32).rev() {
         let top = ptrs[IND + level as usize - 1];
         if top != format::NULL {
@@ -631,6 +639,15 @@ fn subtree_blocks(
                 ptrs[(i - start) as usize] = format::indirect_get(b, i);
             }
         });
+        if level > 1 {
+            // The children are indirect blocks: read ahead (verified
+            // pointers, so inside the filesystem).
+            for &p in ptrs[..(end - start) as usize].iter() {
+                if p != format::NULL {
+                    sb.readahead(p);
+                }
+            }
+        }
         for &p in ptrs[..(end - start) as usize].iter() {
             if p == format::NULL {
                 continue;

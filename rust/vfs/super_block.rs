@@ -145,6 +145,17 @@ impl<T: FileSystem> SuperBlock<T> {
         Buffer::new(bh, block).ok_or(EIO)
     }
 
+    /// Starts reading block `block` into the buffer cache if it is not
+    /// there, without waiting: a later [`Self::bread`] of it finds it (or
+    /// waits for that read). Best effort; does nothing after a shutdown.
+    pub(crate) fn readahead(&self, block: u32) {
+        if self.live().is_ok() {
+            // SAFETY: as for `bread`; a block past the device's end fails
+            // its read (an I/O error on a readahead buffer, never used).
+            unsafe { bindings::dinofs_sb_breadahead(self.as_ptr(), block as u64) };
+        }
+    }
+
     /// Returns a zeroed, uptodate buffer for block `block`, for metadata
     /// that is about to be written whole (a new cluster, directory block or
     /// indirect block).
