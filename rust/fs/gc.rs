@@ -30,11 +30,24 @@ pub(crate) mod phase {
     /// removed, the link dropped, and at the last link the orphan list
     /// entry (the same in every mode: the part deferral cannot save).
     pub(crate) const UNLINK: FsPhase = FsPhase(4);
+    /// Part of `unlink`: putting the inode on the orphan list at its last
+    /// link, the allocator mutex's wait included.
+    pub(crate) const ORPHAN_ADD: FsPhase = FsPhase(5);
+    /// Part of that: the wait for the allocator mutex.
+    pub(crate) const ALLOC_WAIT: FsPhase = FsPhase(6);
 }
 
 impl Inactivate for DinoFs {
     const CLUSTER_INODES: u32 = format::INODES_PER_CLUSTER;
-    const PHASES: &'static [&'static str] = &["blocks", "orphan", "slot", "seal", "unlink"];
+    const PHASES: &'static [&'static str] = &[
+        "blocks",
+        "orphan",
+        "slot",
+        "seal",
+        "unlink",
+        "orphan_add",
+        "alloc_wait",
+    ];
 
     fn wants_trim(inode: &Inode) -> bool {
         inode.lock_data().prealloc()

@@ -145,8 +145,14 @@ fn drop_link(inode: &Inode) -> Result {
     inode.mark_dirty();
     if inode.nlink() == 0 {
         let sb = inode.sb();
+        let gc = &sb.info().gc;
+        let t = gc.profile_start();
         let mut st = sb.info().alloc.lock();
-        orphan::orphan_add(sb, &mut st, inode.ino())?;
+        gc.profile_end(super::gc::phase::ALLOC_WAIT, t);
+        let r = orphan::orphan_add(sb, &mut st, inode.ino());
+        drop(st);
+        gc.profile_end(super::gc::phase::ORPHAN_ADD, t);
+        r?;
     }
     Ok(())
 }

@@ -170,7 +170,7 @@ const PHASE_NAMES: [&str; ENGINE_PHASES] =
 const ENGINE_PHASES: usize = 6;
 
 /// Most phases a filesystem may account ([`Inactivate::PHASES`]).
-pub(crate) const FS_PHASES: usize = 6;
+pub(crate) const FS_PHASES: usize = 8;
 
 /// A filesystem's profile phase: an index into [`Inactivate::PHASES`].
 #[derive(Clone, Copy)]
@@ -186,7 +186,9 @@ pub(crate) struct Profile {
     count: [AtomicU64; ENGINE_PHASES + FS_PHASES],
 }
 
-/// A phase started (`None`: profiling is off).
+/// A phase started (`None`: profiling is off). Copied to end nested
+/// phases that started together.
+#[derive(Clone, Copy)]
 pub(crate) struct ProfileStart(Option<Ktime>);
 
 impl Profile {
