@@ -162,6 +162,7 @@ esac
 	printf 'DINOFS_KERNEL_FLAVOR=%q\n' "$DINOFS_KERNEL_FLAVOR"
 	printf 'DINOFS_BENCH_SCALE=%q\n' "${DINOFS_BENCH_SCALE:-1}"
 	printf 'DINOFS_BENCH_REPS=%q\n' "${DINOFS_BENCH_REPS:-3}"
+	printf 'DINOFS_BENCH_PIN=%q\n' "${DINOFS_BENCH_PIN:-}"
 	if [ "$mode" = xfstests ]; then
 		printf 'DINOFS_HOST_PATHS=%q\n' "$XFSTESTS_DIR"
 		printf 'XFSTESTS_DIR=%q\n' "$XFSTESTS_DIR"

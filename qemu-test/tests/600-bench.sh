@@ -21,13 +21,25 @@
 #   unlink1g  one unlink(2) of a 1 GiB fragmented file: the syscall alone,
 #             its page cache dropped first (that part is the same everywhere)
 #   statfs    statfs p50/p99 idle, and while that 1 GiB teardown runs
-#   scaling   unlink throughput, 1, 2 and 4 threads, each pinned to its own
+#   scaling   unlink throughput, 1, 2 and 4 threads, each to its own
 #             CPU and unlinking in its own directory
 #   dir       20,000 creates, then 20,000 cold lookups, in one directory
 #
 # DINOFS_BENCH_SCALE=N divides every size and count by N (a quick run).
+# DINOFS_BENCH_PIN=CPU runs the single-threaded rm -rf and file256
+# workloads on that CPU: the producer and its CPU's workers then stay on
+# one CPU for every filesystem, and runs vary less.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
+PIN=${DINOFS_BENCH_PIN:-}
+ALL_CPUS=0-$(($(nproc --all) - 1))
+pin() { # pin on|off: this shell (and what it starts) on CPU $PIN, or not
+	[ -n "$PIN" ] || return 0
+	case $1 in
+	on) taskset -pc "$PIN" $$ >/dev/null ;;
+	off) taskset -pc "$ALL_CPUS" $$ >/dev/null ;;
+	esac || fail "taskset $1"
+}
 REPS=${DINOFS_BENCH_REPS:-3}
 S=${DINOFS_BENCH_SCALE:-1}
 DEV=$DEV1
@@ -84,7 +96,7 @@ table() {
 		if [ -z "$v" ]; then
 			printf ' %20s' "-"
 		else
-			printf ' %12s %7s' "$v" "$(awk -v v="$v" -v b="$base" 'BEGIN { printf "%.2f", b > 0 ? v / b : 0 }')"
+			printf ' %12s %7s' "$v" "$(awk -v v="$v" -v b="$base" 'BEGIN { printf "%.2f", (b > 0 ? v / b : 0) }')"
 		fi
 	done
 	echo
@@ -114,6 +126,7 @@ populate() { # populate KIND DIR
 		;;
 	esac
 }
+pin on
 # Warm-up, not recorded: the emulator translates the kernel's code on its
 # first use, which would cost whichever filesystem runs first.
 for fs in dinofs-deferred dinofs-sync; do
@@ -175,6 +188,8 @@ for fs in $F256FS; do
 	record file256 frag256 $fs cold_rm_sync_ms "${cs[@]}"
 done
 
+pin off
+
 # --- one unlink of a 1 GiB fragmented file, statfs during its teardown -------
 BIG=$((1073741824 / S))
 for fs in dinofs-deferred dinofs-sync ext4 xfs; do
@@ -207,7 +222,7 @@ for fs in dinofs-deferred dinofs-sync ext4 xfs; do
 	record statfs teardown $fs p99_us "${busy99[@]}"
 done
 
-# --- unlink scaling: 1, 2, 4 threads pinned to their own CPUs ----------------
+# --- unlink scaling: 1, 2, 4 threads to their own CPUs ----------------
 PER=$((1000 / S))
 for fs in dinofs-deferred dinofs-sync; do
 	for t in 1 2 4; do
@@ -271,5 +286,6 @@ thead "one directory (ms)" dinofs-deferred ext4 xfs tmpfs
 table dir create$N ms ms dinofs-deferred ext4 xfs tmpfs
 table dir lookup$N ms ms dinofs-deferred ext4 xfs tmpfs
 echo
-echo "(sizes divided by DINOFS_BENCH_SCALE=$S; $REPS repetition(s); TCG guest, $(nproc) vCPUs)"
+echo "(sizes divided by DINOFS_BENCH_SCALE=$S; $REPS repetition(s); TCG guest, $(nproc) vCPUs;" \
+	"rm -rf and file256 pinned to CPU: ${PIN:-no})"
 dinofs_unload
