@@ -14,13 +14,15 @@
 //! layout with the reasoning behind it.
 //!
 //! ```text
-//!  block 0          1 .. 1+B            1+B .. 1+2B          data area
-//! +------------+--------------------+--------------------+----------------------+
-//! | superblock | block bitmap       | inode-cluster map  | inode clusters, file |
-//! |            | (1 bit per block,  | (1 bit per block:  | and directory blocks,|
-//! |            |  set = in use)     |  set = a cluster)  | indirect blocks      |
-//! +------------+--------------------+--------------------+----------------------+
-//!                B = ceil(blocks / BITS_PER_BITMAP_BLOCK)
+//!  block 0     1 .. J       1+J .. 1+J+B     1+J+B .. 1+J+2B   data area
+//! +----------+------------+----------------+-----------------+-------------------+
+//! | super-   | jbd2       | block bitmap   | inode-cluster   | inode clusters,   |
+//! | block    | journal    | (1 bit/block,  | map (1 bit/     | file, directory   |
+//! |          | (its own   |  set = in use) |  block: set =   | and indirect      |
+//! |          |  sb first) |                |  a cluster)     | blocks            |
+//! +----------+------------+----------------+-----------------+-------------------+
+//!   J = journal_blocks (default: default_journal_blocks(blocks))
+//!   B = ceil(blocks / BITS_PER_BITMAP_BLOCK)
 //!
 //!  inode cluster: one block of 32 x 128-byte inodes; inode number
 //!  = cluster block number * 32 + slot, so an inode number says where it lives.
@@ -40,15 +42,42 @@ pub const BLOCK_SHIFT: u32 = 12;
 /// Superblock magic, "DINOFS01" read as a little-endian `u64`.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"DINOFS01");
 
-/// On-disk format version this code reads and writes.
-pub const VERSION: u32 = 1;
+/// On-disk format version this code reads and writes. Version 2 added the
+/// jbd2 journal region; version 1 images (no journal) are refused.
+pub const VERSION: u32 = 2;
 
 /// Block number of the superblock.
 pub const SUPERBLOCK_BLOCK: u32 = 0;
 
-/// Smallest filesystem, in blocks (256 KiB): room for the metadata, the
-/// root directory and a little data.
-pub const MIN_BLOCKS: u64 = 64;
+/// Smallest filesystem, in blocks (8 MiB): the smallest journal, the other
+/// metadata, the root directory and some data. `mke2fs` makes no journal
+/// below this size either.
+pub const MIN_BLOCKS: u64 = 2048;
+
+/// First block of the journal region (the jbd2 superblock).
+pub const JOURNAL_START: u32 = 1;
+
+/// Smallest journal, in blocks: jbd2's `JBD2_MIN_JOURNAL_BLOCKS`.
+pub const MIN_JOURNAL_BLOCKS: u32 = 1024;
+
+/// Largest journal, in blocks (1 GiB, `mke2fs`'s largest default).
+pub const MAX_JOURNAL_BLOCKS: u32 = 1 << 18;
+
+/// The journal size `mkfs.dinofs` picks for a filesystem of `blocks`
+/// blocks: `mke2fs`'s table for 4 KiB blocks (e2fsprogs
+/// `ext2fs_default_journal_size`), never below [`MIN_JOURNAL_BLOCKS`].
+pub fn default_journal_blocks(blocks: u64) -> u32 {
+    match blocks {
+        0..32_768 => 1024,
+        32_768..262_144 => 4096,
+        262_144..524_288 => 8192,
+        524_288..4_194_304 => 16_384,
+        4_194_304..8_388_608 => 32_768,
+        8_388_608..16_777_216 => 65_536,
+        16_777_216..33_554_432 => 131_072,
+        _ => 262_144,
+    }
+}
 
 /// Largest filesystem, in blocks (512 GiB). Block numbers and inode numbers
 /// (block * 32 + slot) are stored as `u32`, so blocks must stay below 2^27.
@@ -198,11 +227,16 @@ pub fn verify_block(b: &Block, crc32c: Crc32cFn) -> Result<(), FormatError> {
 // ---------------------------------------------------------------------------
 // Superblock
 
-/// Where the metadata regions are, derived from the size alone.
+/// Where the metadata regions are, derived from the size and the journal
+/// size alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Geometry {
     /// Total blocks.
     pub blocks: u64,
+    /// First block of the journal (its jbd2 superblock): [`JOURNAL_START`].
+    pub journal_start: u32,
+    /// Blocks in the journal, its superblock included.
+    pub journal_blocks: u32,
     /// First block of the block bitmap.
     pub bitmap_start: u32,
     /// Blocks in the block bitmap (and in the cluster map).
@@ -214,22 +248,56 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    /// The layout of a filesystem of `blocks` blocks, or `None` if that size
-    /// is out of range.
-    pub fn for_blocks(blocks: u64) -> Option<Self> {
-        if !(MIN_BLOCKS..=MAX_BLOCKS).contains(&blocks) {
+    /// The layout of a filesystem of `blocks` blocks with a journal of
+    /// `journal_blocks` blocks, or `None` if either is out of range or the
+    /// journal leaves less than half of the filesystem to the rest.
+    pub fn new(blocks: u64, journal_blocks: u32) -> Option<Self> {
+        if !(MIN_BLOCKS..=MAX_BLOCKS).contains(&blocks)
+            || !(MIN_JOURNAL_BLOCKS..=MAX_JOURNAL_BLOCKS).contains(&journal_blocks)
+            || journal_blocks as u64 > blocks / 2
+        {
             return None;
         }
         let bitmap_blocks = blocks.div_ceil(BITS_PER_BITMAP_BLOCK) as u32;
-        let bitmap_start = SUPERBLOCK_BLOCK + 1;
+        let bitmap_start = JOURNAL_START + journal_blocks;
         let clustermap_start = bitmap_start + bitmap_blocks;
         Some(Self {
             blocks,
+            journal_start: JOURNAL_START,
+            journal_blocks,
             bitmap_start,
             bitmap_blocks,
             clustermap_start,
             data_start: clustermap_start + bitmap_blocks,
         })
+    }
+
+    /// The layout of a filesystem of `blocks` blocks with the default
+    /// journal ([`default_journal_blocks`]).
+    pub fn for_blocks(blocks: u64) -> Option<Self> {
+        Self::new(blocks, default_journal_blocks(blocks))
+    }
+
+    /// Whether `block` is in the data area (where files, directories,
+    /// indirect blocks and inode clusters live).
+    pub fn in_data_area(&self, block: u64) -> bool {
+        block >= self.data_start as u64 && block < self.blocks
+    }
+
+    /// Whether `block` is in the journal region.
+    pub fn in_journal(&self, block: u64) -> bool {
+        block >= self.journal_start as u64
+            && block < self.journal_start as u64 + self.journal_blocks as u64
+    }
+
+    /// The journal region as jbd2 addresses it with an identity block map
+    /// (`jbd2_journal_init_dev(bdev, bdev, start, len, 4096)`): its
+    /// superblock at device block `start`, log blocks `s_first ..
+    /// s_maxlen` in device block numbers. Returns `(start, len)` for
+    /// `init_dev`; `len` is also the jbd2 superblock's `s_maxlen`, and
+    /// `start + 1` its `s_first`.
+    pub fn journal_extent(&self) -> (u32, u32) {
+        (self.journal_start, self.journal_start + self.journal_blocks)
     }
 }
 
@@ -265,6 +333,10 @@ pub struct Superblock {
     pub uuid: [u8; 16],
     /// Volume label, NUL-padded.
     pub label: [u8; 32],
+    /// First block of the jbd2 journal: [`JOURNAL_START`].
+    pub journal_start: u32,
+    /// Blocks in the journal, its superblock included.
+    pub journal_blocks: u32,
 }
 
 /// Byte offsets inside the superblock block.
@@ -286,6 +358,8 @@ mod sb_off {
     pub(super) const MKFS_TIME: usize = 72;
     pub(super) const UUID: usize = 80;
     pub(super) const LABEL: usize = 96;
+    pub(super) const JOURNAL_START: usize = 128;
+    pub(super) const JOURNAL_BLOCKS: usize = 132;
 }
 
 impl Superblock {
@@ -323,6 +397,8 @@ impl Superblock {
             mkfs_time: get_u64(b, sb_off::MKFS_TIME) as i64,
             uuid,
             label,
+            journal_start: get_u32(b, sb_off::JOURNAL_START),
+            journal_blocks: get_u32(b, sb_off::JOURNAL_BLOCKS),
         };
         sb.validate()?;
         Ok(sb)
@@ -331,16 +407,17 @@ impl Superblock {
     /// Checks the fields against each other and against the geometry the
     /// size implies.
     pub fn validate(&self) -> Result<(), FormatError> {
-        let geo = Geometry::for_blocks(self.blocks).ok_or(FormatError::BadValue)?;
-        let ok = self.bitmap_start == geo.bitmap_start
+        let geo = self.geometry().ok_or(FormatError::BadValue)?;
+        let ok = self.journal_start == geo.journal_start
+            && self.bitmap_start == geo.bitmap_start
             && self.bitmap_blocks == geo.bitmap_blocks
             && self.clustermap_start == geo.clustermap_start
             && self.free_blocks < self.blocks
             && self.clusters as u64 <= self.blocks
             && self.free_inodes as u64 <= self.clusters as u64 * INODES_PER_CLUSTER as u64
             && (self.state == STATE_CLEAN || self.state == STATE_DIRTY)
-            && ino_is_valid(self.root_ino, self.blocks)
-            && (self.orphan_head == NULL || ino_is_valid(self.orphan_head, self.blocks));
+            && ino_is_valid(self.root_ino, &geo)
+            && (self.orphan_head == NULL || ino_is_valid(self.orphan_head, &geo));
         if ok {
             Ok(())
         } else {
@@ -350,7 +427,7 @@ impl Superblock {
 
     /// The layout this superblock describes.
     pub fn geometry(&self) -> Option<Geometry> {
-        Geometry::for_blocks(self.blocks)
+        Geometry::new(self.blocks, self.journal_blocks)
     }
 
     /// Encodes the superblock into a block, checksum included.
@@ -373,6 +450,8 @@ impl Superblock {
         put_u64(b, sb_off::MKFS_TIME, self.mkfs_time as u64);
         b[sb_off::UUID..sb_off::UUID + 16].copy_from_slice(&self.uuid);
         b[sb_off::LABEL..sb_off::LABEL + 32].copy_from_slice(&self.label);
+        put_u32(b, sb_off::JOURNAL_START, self.journal_start);
+        put_u32(b, sb_off::JOURNAL_BLOCKS, self.journal_blocks);
         seal_block(b, crc32c);
     }
 
@@ -408,17 +487,11 @@ pub fn make_ino(cluster: u32, slot: u32) -> u32 {
     (cluster << INODES_PER_CLUSTER_SHIFT) | (slot & (INODES_PER_CLUSTER - 1))
 }
 
-/// Whether `ino` can name an inode in a filesystem of `blocks` blocks: its
+/// Whether `ino` can name an inode in a filesystem laid out as `geo`: its
 /// cluster must be a data-area block. (Whether that block *is* a cluster is
 /// the cluster map's to say.)
-pub fn ino_is_valid(ino: u32, blocks: u64) -> bool {
-    match Geometry::for_blocks(blocks) {
-        Some(geo) => {
-            let c = ino_cluster(ino);
-            c >= geo.data_start && (c as u64) < blocks
-        }
-        None => false,
-    }
+pub fn ino_is_valid(ino: u32, geo: &Geometry) -> bool {
+    geo.in_data_area(ino_cluster(ino) as u64)
 }
 
 /// Byte offset of inode `ino` inside its cluster block.
@@ -540,11 +613,28 @@ mod ino_off {
 impl Inode {
     /// Decodes inode `ino` from its cluster block. A free slot decodes to
     /// `Ok(None)`; a slot that fails its checksum or holds impossible values
-    /// is an error. `blocks` is the filesystem size, for range checks.
+    /// is an error. `geo` is the filesystem's layout, for range checks.
     pub fn decode(
         cluster: &Block,
         ino: u32,
-        blocks: u64,
+        geo: &Geometry,
+        crc32c: Crc32cFn,
+    ) -> Result<Option<Self>, FormatError> {
+        let inode = Self::decode_loose(cluster, ino, geo, crc32c)?;
+        if let Some(inode) = &inode {
+            inode.validate(geo)?;
+        }
+        Ok(inode)
+    }
+
+    /// As [`Self::decode`], but block pointers are only checked to be
+    /// inside the filesystem ([`Self::validate_loose`]), not inside the
+    /// data area: for fsck, which names and repairs such a pointer itself
+    /// rather than losing the whole inode.
+    pub fn decode_loose(
+        cluster: &Block,
+        ino: u32,
+        geo: &Geometry,
         crc32c: Crc32cFn,
     ) -> Result<Option<Self>, FormatError> {
         let off = ino_offset(ino);
@@ -586,14 +676,31 @@ impl Inode {
         if get_u16(raw, ino_off::RESERVED) != 0 {
             return Err(FormatError::BadValue);
         }
-        inode.validate(blocks)?;
+        inode.validate_loose(geo)?;
         Ok(Some(inode))
     }
 
-    /// Range checks on every field that points somewhere.
-    pub fn validate(&self, blocks: u64) -> Result<(), FormatError> {
-        let ptr_ok = |p: u32| p == NULL || (p as u64) < blocks;
-        let ino_ok = |i: u32| i == NULL || ino_is_valid(i, blocks);
+    /// Range checks on every field that points somewhere: block pointers
+    /// into the data area (never the superblock, the journal or a
+    /// bitmap), inode numbers into data-area clusters.
+    pub fn validate(&self, geo: &Geometry) -> Result<(), FormatError> {
+        self.validate_with(geo, |p| geo.in_data_area(p as u64))
+    }
+
+    /// As [`Self::validate`], but block pointers need only be below the
+    /// filesystem's size.
+    pub fn validate_loose(&self, geo: &Geometry) -> Result<(), FormatError> {
+        self.validate_with(geo, |p| (p as u64) < geo.blocks)
+    }
+
+    fn validate_with(
+        &self,
+        geo: &Geometry,
+        in_range: impl Fn(u32) -> bool,
+    ) -> Result<(), FormatError> {
+        let blocks = geo.blocks;
+        let ptr_ok = |p: u32| p == NULL || in_range(p);
+        let ino_ok = |i: u32| i == NULL || ino_is_valid(i, geo);
         let ok = mode_is_valid(self.mode)
             && self.size <= MAX_FILE_SIZE
             && self.atime.nsec < 1_000_000_000
@@ -713,12 +820,12 @@ pub fn indirect_set(b: &mut Block, i: u32, ptr: u32) {
     }
 }
 
-/// Verifies an indirect block: checksum and every pointer in range.
-pub fn indirect_verify(b: &Block, blocks: u64, crc32c: Crc32cFn) -> Result<(), FormatError> {
+/// Verifies an indirect block: checksum and every pointer in the data area.
+pub fn indirect_verify(b: &Block, geo: &Geometry, crc32c: Crc32cFn) -> Result<(), FormatError> {
     verify_block(b, crc32c)?;
     for i in 0..PTRS_PER_BLOCK as u32 {
         let p = indirect_get(b, i);
-        if p != NULL && p as u64 >= blocks {
+        if p != NULL && !geo.in_data_area(p as u64) {
             return Err(FormatError::BadValue);
         }
     }

@@ -282,14 +282,99 @@ int dinofs_sb_meta_err_check(struct super_block *sb, u32 since)
 	return errseq_check(&sb->s_bdev->bd_mapping->wb_err, since);
 }
 
+/* --- [shim] jbd2 ------------------------------------------------------------ */
+
+/*
+ * jbd2_journal_init_dev() over the filesystem's own device, with the
+ * barrier flag (without JBD2_BARRIER no commit sends PREFLUSH/FUA, so a
+ * commit would not be durable) set as ext4 sets it, under j_state_lock.
+ * The journal stays JBD2_ABORT until jbd2_journal_load().
+ */
+journal_t *dinofs_journal_init(struct super_block *sb, u64 start, int len,
+			       int *err)
+{
+	journal_t *journal = jbd2_journal_init_dev(sb->s_bdev, sb->s_bdev,
+						   start, len,
+						   sb->s_blocksize);
+
+	if (IS_ERR(journal)) {
+		*err = PTR_ERR(journal);
+		return NULL;
+	}
+	journal->j_private = sb;
+	write_lock(&journal->j_state_lock);
+	journal->j_flags |= JBD2_BARRIER;
+	write_unlock(&journal->j_state_lock);
+	*err = 0;
+	return journal;
+}
+
+/* Whether the log holds transactions to replay (s_start != 0). */
+bool dinofs_journal_needs_recovery(journal_t *journal)
+{
+	return journal->j_superblock->s_start != 0;
+}
+
+/*
+ * jbd2__journal_start() with revoke credits and GFP_NOFS (jbd2_journal_start
+ * takes no revokes); ERR_PTR decoded into *err.
+ */
+handle_t *dinofs_journal_start(journal_t *journal, int credits, int revokes,
+			       int *err)
+{
+	handle_t *handle = jbd2__journal_start(journal, credits, 0, revokes,
+					       GFP_NOFS, 0, 0);
+
+	if (IS_ERR(handle)) {
+		*err = PTR_ERR(handle);
+		return NULL;
+	}
+	*err = 0;
+	return handle;
+}
+
+/*
+ * Tells jbd2 that the device's write errors so far are accounted for (the
+ * filesystem decided none of them lost anything): advances its mark of the
+ * device's errseq, which jbd2 otherwise checks at destroy (and before
+ * write access) and aborts the journal on. Marks the errors seen.
+ */
+void dinofs_journal_forgive_write_errors(journal_t *journal)
+{
+	errseq_check_and_advance(&journal->j_fs_dev->bd_mapping->wb_err,
+				 &journal->j_fs_dev_wb_err);
+}
+
+/* The most credits one handle may ask for (jbd2_max_user_trans_buffers). */
+int dinofs_journal_max_credits(journal_t *journal)
+{
+	return journal->j_max_transaction_buffers -
+	       journal->j_transaction_overhead_buffers;
+}
+
+/* Freeze protection for the filesystem's own work (static inlines). */
+void dinofs_sb_start_intwrite(struct super_block *sb)
+{
+	sb_start_intwrite(sb);
+}
+
+void dinofs_sb_end_intwrite(struct super_block *sb)
+{
+	sb_end_intwrite(sb);
+}
+
 /* --- [shim] buffer heads ---------------------------------------------------- */
 
 /*
  * BH_DinofsVerified: the block's checksum was verified since it was last
  * read from disk. Metadata is verified once per read, not on every use;
  * dinofs reseals every block it changes, so the bit stays true.
+ *
+ * The first bit jbd2 leaves to filesystems (as ext4's BH_Uninit): the
+ * BH_PrivateStart bits below it are jbd2's own once the device carries a
+ * journal (BH_PrivateStart is BH_JBD, set on every journaled buffer).
  */
-enum { BH_DinofsVerified = BH_PrivateStart };
+enum { BH_DinofsVerified = BH_JBDPrivateStart };
 BUFFER_FNS(DinofsVerified, dinofs_verified)
 
 /* sb_bread(), clearing the verified bit whenever the block is read in. */

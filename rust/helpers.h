@@ -23,6 +23,7 @@
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/fs_parser.h>
+#include <linux/jbd2.h>
 #include <linux/mutex.h>
 #include <linux/ratelimit_types.h>
 #include <linux/seq_file.h>
@@ -89,6 +90,17 @@ void dinofs_set_buffer_verified(struct buffer_head *bh);
 void dinofs_lock_buffer(struct buffer_head *bh);
 void dinofs_map_bh(struct buffer_head *bh, struct super_block *sb, u64 block);
 void dinofs_set_buffer_new(struct buffer_head *bh);
+
+/* jbd2 (rust/vfs/journal.rs): init with the barrier flag, superblock reads. */
+journal_t *dinofs_journal_init(struct super_block *sb, u64 start, int len,
+			       int *err);
+bool dinofs_journal_needs_recovery(journal_t *journal);
+handle_t *dinofs_journal_start(journal_t *journal, int credits, int revokes,
+			       int *err);
+int dinofs_journal_max_credits(journal_t *journal);
+void dinofs_journal_forgive_write_errors(journal_t *journal);
+void dinofs_sb_start_intwrite(struct super_block *sb);
+void dinofs_sb_end_intwrite(struct super_block *sb);
 
 /* Mount API: errorfc() is a macro; the option table is static C. */
 void dinofs_fc_error(struct fs_context *fc, const char *msg);

@@ -27,6 +27,7 @@ queues() {
 free_blocks() { stat -f -c %f /mnt/demo; }
 
 step "1. dinofs.ko on $(uname -r), $(nproc) CPUs, a debug kernel (lockdep on)"
+modprobe -q jbd2 2>/dev/null || true # built in on the test kernel
 run insmod "$DINOFS_KO"
 run mkfs.dinofs "$DEV1" 131072
 mkdir -p /mnt/demo

@@ -64,6 +64,9 @@ dinofs_insmod_args() {
 }
 
 dinofs_load() {
+	# dinofs.ko needs jbd2: built in on the test kernel; a kernel with
+	# CONFIG_JBD2=m needs it loaded first, as "modprobe dinofs" would.
+	grep -q '^jbd2 ' /proc/modules 2>/dev/null || modprobe -q jbd2 2>/dev/null || true
 	# shellcheck disable=SC2046
 	insmod "$DINOFS_KO" $(dinofs_insmod_args) "$@"
 	dinofs_loaded || fail "insmod returned but dinofs is not in /proc/modules"

@@ -43,11 +43,14 @@ grep -q " /mnt/d dinofs rw,relatime,inodegc=sync" /proc/mounts || fail "options 
 umount /mnt/d
 
 # A read-only mount writes nothing.
-sum=$(md5sum <"$DEV1")
+# The filesystem's 32768 blocks, not the whole 2 GiB disk (tens of
+# seconds under TCG).
+fssum() { dd if="$DEV1" bs=4096 count=32768 status=none | md5sum; }
+sum=$(fssum)
 mount -t dinofs -o ro "$DEV1" /mnt/d
 cat /mnt/d/p /mnt/d/q >/dev/null
 ls -la /mnt/d/dir >/dev/null
 umount /mnt/d
-assert_eq "$(md5sum <"$DEV1")" "$sum" "device unchanged by a ro mount"
+assert_eq "$(fssum)" "$sum" "device unchanged by a ro mount"
 fsck.dinofs -n "$DEV1" || fail "fsck"
 dinofs_unload

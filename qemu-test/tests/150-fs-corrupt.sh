@@ -12,8 +12,10 @@
 
 dinofs_load
 mkdir -p /mnt/d
-# A 32000-block image (one bitmap block): bitmap 1, cluster map 2, root cluster 3,
-# root directory block 4 (see Documentation/format.rst).
+# A 32000-block image (a 1,024-block journal at 1, one bitmap block): bitmap
+# 1025, cluster map 1026, root cluster 1027, root directory block 1028 (see
+# Documentation/format.rst).
+BITMAP=1025 ROOT_CLUSTER=1027 ROOT_DIR=1028
 fresh() {
 	mkfs.dinofs -q "$DEV1" 32000
 	mount -t dinofs "$DEV1" /mnt/d
@@ -36,11 +38,11 @@ refused "bad version" "unsupported on-disk format version"
 fresh; poke 0 100 ff
 refused "superblock checksum" "corrupt superblock"
 fsck.dinofs -n "$DEV1" && fail "fsck passed a bad superblock" || true
-fresh; poke 3 30 55
+fresh; poke $ROOT_CLUSTER 30 55
 refused "corrupt root inode" "corrupt inode"
 assert_eq "$(fsck.dinofs -n "$DEV1" >/dev/null 2>&1; echo $?)" 4 "fsck on a corrupt root inode"
 
-fresh; poke 4 2000 01
+fresh; poke $ROOT_DIR 2000 01
 mount -t dinofs "$DEV1" /mnt/d
 out=$(ls /mnt/d 2>&1 || true)
 case $out in *"Structure needs cleaning"*) echo "ok: ls: $out" ;; *) fail "ls of a corrupt directory: '$out'" ;; esac
@@ -53,7 +55,7 @@ mount -t dinofs "$DEV1" /mnt/d
 ls /mnt/d >/dev/null || fail "ls after repair"
 umount /mnt/d
 
-fresh; poke 1 0 00
+fresh; poke $BITMAP 0 00
 mount -t dinofs "$DEV1" /mnt/d
 out=$(sh -c 'echo data >/mnt/d/newfile' 2>&1 || true)
 case $out in *"Structure needs cleaning"* | *"I/O error"*) echo "ok: write: $out" ;; *) fail "write with a corrupt bitmap: '$out'" ;; esac

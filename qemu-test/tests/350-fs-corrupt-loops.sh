@@ -57,8 +57,10 @@ corrupt_dir_image() {
 	mount -t dinofs "$DEV1" /mnt/d
 	for i in $(seq 1 "$1"); do echo "$i" >/mnt/d/file$i; done
 	umount /mnt/d
-	poke 4 $((2 * 64 + 4)) 03
-	dinofs-workload reseal "$DEV1" 4 >/dev/null
+	# The root directory's block: 1028 in a 32000-block image (journal
+	# 1..1024, bitmaps 1025-1026, root cluster 1027).
+	poke 1028 $((2 * 64 + 4)) 03
+	dinofs-workload reseal "$DEV1" 1028 >/dev/null
 }
 
 log "1. a directory slot with a bad slot count"

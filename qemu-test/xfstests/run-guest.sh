@@ -60,6 +60,8 @@ done
 mkdir -p "$OUT"
 dmesg >"$OUT/boot-dmesg.log"
 dmesg -C
+# jbd2 first, if it is a module on this kernel (the test kernel builds it in).
+modprobe -q jbd2 2>/dev/null || true
 insmod "$DINOFS_TOP/dinofs.ko" || abort "insmod dinofs.ko failed"
 mkfs.dinofs -q "$TEST_DEV" || abort "mkfs.dinofs $TEST_DEV failed"
 mkdir -p /mnt/test /mnt/scratch "$OUT"

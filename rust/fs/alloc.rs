@@ -297,18 +297,16 @@ pub(crate) fn update_disk_inode(
     ino: u32,
     f: impl FnOnce(&mut format::Inode),
 ) -> Result {
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = sb.bread(format::ino_cluster(ino))?;
-    let ok = buf.modify(
-        |b| match format::Inode::decode(b, ino, blocks, vfs::crc32c) {
-            Ok(Some(mut d)) => {
-                f(&mut d);
-                d.encode(b, ino, vfs::crc32c);
-                true
-            }
-            _ => false,
-        },
-    );
+    let ok = buf.modify(|b| match format::Inode::decode(b, ino, &geo, vfs::crc32c) {
+        Ok(Some(mut d)) => {
+            f(&mut d);
+            d.encode(b, ino, vfs::crc32c);
+            true
+        }
+        _ => false,
+    });
     if ok {
         Ok(())
     } else {
@@ -353,7 +351,7 @@ pub(crate) fn recount(sb: &SuperBlock, geo: &format::Geometry) -> Result<Recount
                         None
                     } else {
                         Some(matches!(
-                            format::Inode::decode(b, ino, geo.blocks, vfs::crc32c),
+                            format::Inode::decode(b, ino, geo, vfs::crc32c),
                             Ok(Some(d)) if d.nlink == 0
                         ))
                     }

@@ -25,9 +25,9 @@ pub(crate) const PREALLOC_MAX_BLOCKS: u64 = 64;
 
 /// Reads pointer `idx` of indirect block `block`, verifying the block.
 fn read_ptr(sb: &SuperBlock, block: u32, idx: u32) -> Result<u32> {
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = sb.bread(block)?;
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+    if !buf.verify_once(|b| format::indirect_verify(b, &geo, vfs::crc32c).is_ok()) {
         return Err(sb.corrupt(c_str!("indirect block"), block as u64));
     }
     Ok(buf.read(|b| format::indirect_get(b, idx)))
@@ -172,9 +172,9 @@ fn prealloc_batch(inode: &Inode, map: &mut MapGuard<'_>, iblock: u64, count: u64
             (leaf_parent(inode, map, IND + 2, &[a, b], iblock)?, c)
         }
     };
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = sb.bread(parent)?;
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+    if !buf.verify_once(|b| format::indirect_verify(b, &geo, vfs::crc32c).is_ok()) {
         return Err(sb.corrupt(c_str!("indirect block"), parent as u64));
     }
     // idx < PTRS_PER_BLOCK, so `room` is at least 1.
@@ -324,9 +324,9 @@ pub(super) fn maps_blocks_from(inode: &Inode, map: &MapGuard<'_>, from: u64) -> 
 /// (`level` 1 = points at data) mapping file blocks from `base` on.
 fn subtree_maps_from(inode: &Inode, block: u32, level: u32, base: u64, from: u64) -> Result<bool> {
     let sb = inode.sb();
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = sb.bread(block)?;
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+    if !buf.verify_once(|b| format::indirect_verify(b, &geo, vfs::crc32c).is_ok()) {
         return Err(sb.corrupt(c_str!("indirect block"), block as u64));
     }
     let span = PTRS_PER_BLOCK.pow(level - 1);
@@ -409,7 +409,7 @@ fn free_subtree(
     // Work through the pointers in chunks, never holding the indirect
     // block's lock while freeing (one buffer lock at a time).
     const CHUNK: u32 = 64;
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = match sb.bread(block) {
         Ok(b) => b,
         Err(e) => {
@@ -417,7 +417,7 @@ fn free_subtree(
             return out;
         }
     };
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+    if !buf.verify_once(|b| format::indirect_verify(b, &geo, vfs::crc32c).is_ok()) {
         out.err = Some(sb.corrupt(c_str!("indirect block"), block as u64));
         return out;
     }
@@ -624,9 +624,9 @@ fn subtree_blocks(
     sink: &mut dyn FnMut(u32) -> Result,
 ) -> Result {
     let sb = inode.sb();
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = sb.bread(block)?;
-    if !buf.verify_once(|b| format::indirect_verify(b, blocks, vfs::crc32c).is_ok()) {
+    if !buf.verify_once(|b| format::indirect_verify(b, &geo, vfs::crc32c).is_ok()) {
         return Err(sb.corrupt(c_str!("indirect block"), block as u64));
     }
     const CHUNK: u32 = 128;

@@ -4,7 +4,7 @@
 //! after eviction and how it is done ([`Inactivate`] for [`DinoFs`]), the
 //! module's CPU-hotplug state the mounts' engines register with.
 
-use super::{alloc, bmap, inode, orphan, DeadInode, DinoFs, Inode, SuperBlock};
+use super::{alloc, bmap, inode, orphan, trans, DeadInode, DinoFs, Inode, SuperBlock};
 use crate::format;
 use crate::inodegc::{Inactivate, InodeGc};
 use crate::kernel_ext::hotplug::{CpuDeadSetup, CpuDeadState};
@@ -54,11 +54,34 @@ impl Inactivate for DinoFs {
     }
 
     fn inactivate(i: &Inode) -> Result {
-        inode::inactivate(i)
+        let sb = i.sb();
+        let credits = trans::inactivate_credits(&sb.info().geo, i.lock_data().blocks());
+        trans::own_work(sb, credits, || inode::inactivate(i))
     }
 
     fn inactivate_batch(inodes: &[DeadInode], results: &mut [Result]) {
-        inactivate_batch(inodes, results)
+        let Some(first) = inodes.first() else {
+            return;
+        };
+        let sb = first.inode().sb();
+        let geo = sb.info().geo;
+        let credits = inodes.iter().fold(0u32, |c, d| {
+            c.saturating_add(trans::inactivate_credits(
+                &geo,
+                d.inode().lock_data().blocks(),
+            ))
+        });
+        let r = trans::own_work(sb, credits, || {
+            inactivate_batch(inodes, results);
+            Ok(())
+        });
+        if let Err(e) = r {
+            // The handle could not start (or its stop reported an aborted
+            // journal): nothing of the batch is known to be on disk.
+            for r in results.iter_mut().filter(|r| r.is_ok()) {
+                *r = Err(e);
+            }
+        }
     }
 
     fn inactivate_failed(i: &Inode) {
@@ -71,7 +94,7 @@ impl Inactivate for DinoFs {
     }
 
     fn trim(i: &Inode) -> Result {
-        inode::trim_eof(i)
+        trans::own_work(i.sb(), trans::TRIM_CREDITS, || inode::trim_eof(i))
     }
 
     fn space_low(sb: &SuperBlock) -> bool {

@@ -42,8 +42,8 @@ pub(crate) fn iget_orphan(sb: &SuperBlock, ino: u32) -> Result<ARef<Inode>> {
 
 fn iget_as(sb: &SuperBlock, ino: u32, orphan: bool) -> Result<ARef<Inode>> {
     let unlinked = |n: u32| n == 0 && !orphan;
-    let blocks = sb.info().geo.blocks;
-    if !format::ino_is_valid(ino, blocks)
+    let geo = sb.info().geo;
+    if !format::ino_is_valid(ino, &geo)
         || !alloc::test_bit_cluster(sb, format::ino_cluster(ino) as u64)?
     {
         return Err(sb.corrupt(c_str!("inode number"), ino as u64));
@@ -61,7 +61,7 @@ fn iget_as(sb: &SuperBlock, ino: u32, orphan: bool) -> Result<ARef<Inode>> {
     // any copy the miss could have raced with is in the index by now.
     sb.info().gc.claim_for_iget(ino);
     let buf = sb.bread(format::ino_cluster(ino))?;
-    let disk = buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c));
+    let disk = buf.read(|b| format::Inode::decode(b, ino, &geo, vfs::crc32c));
     match disk {
         Ok(Some(d)) if unlinked(d.nlink) => {
             Err(sb.corrupt(c_str!("inode (unlinked, still named)"), ino as u64))
@@ -160,12 +160,12 @@ pub(crate) fn write_inode(inode: &Inode, sync: bool) -> Result {
         return Ok(());
     }
     let ino = inode.ino();
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let map = inode.lock_data();
     let mut disk = to_disk(inode, &map);
     let buf = sb.bread(format::ino_cluster(ino))?;
     buf.modify(|b| {
-        if let Ok(Some(old)) = format::Inode::decode(b, ino, blocks, vfs::crc32c) {
+        if let Ok(Some(old)) = format::Inode::decode(b, ino, &geo, vfs::crc32c) {
             disk.orphan_next = old.orphan_next;
             disk.orphan_prev = old.orphan_prev;
         }

@@ -14,7 +14,9 @@
 //! - [`alloc`]: block, inode and cluster allocation;
 //! - [`orphan`]: the orphan list and orphan recovery;
 //! - [`gc`]: the engine's trait implemented for dinofs (what needs work
-//!   after eviction, and doing it) and the CPU-dead state.
+//!   after eviction, and doing it) and the CPU-dead state;
+//! - [`trans`]: jbd2 handles: credits per kind of work, and the freeze
+//!   protection and handle the filesystem's own work runs in.
 //!
 //! [`DinoFs`] implements [`vfs::FileSystem`]: the VFS glue's trampolines
 //! call these modules through it. This layer holds no `unsafe` code.
@@ -34,6 +36,7 @@ pub(crate) mod namei;
 pub(crate) mod options;
 pub(crate) mod orphan;
 pub(crate) mod super_ops;
+pub(crate) mod trans;
 
 use crate::format;
 use crate::vfs::{self, DirEmitter, RateLimit, StatFs};

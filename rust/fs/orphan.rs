@@ -21,9 +21,9 @@ use kernel::types::ARef;
 
 /// The inode after `ino` on the orphan list (0 at the end).
 pub(crate) fn orphan_next(sb: &SuperBlock, ino: u32) -> Result<u32> {
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = sb.bread(format::ino_cluster(ino))?;
-    match buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c)) {
+    match buf.read(|b| format::Inode::decode(b, ino, &geo, vfs::crc32c)) {
         Ok(Some(d)) => Ok(d.orphan_next),
         _ => Err(sb.corrupt(c_str!("inode (orphan list)"), ino as u64)),
     }
@@ -83,20 +83,18 @@ pub(crate) fn orphan_remove(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> R
 /// `None` where it cannot be followed to its end consistently (a free or
 /// unreadable inode, a back link that does not match, a loop).
 fn follow_orphan_list(sb: &SuperBlock, head: u32, limit: usize) -> Result<Option<KVec<u32>>> {
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let mut members = KVec::new();
     let (mut prev, mut cur) = (format::NULL, head);
     while cur != format::NULL {
-        if members.len() >= limit || !format::ino_is_valid(cur, blocks) {
+        if members.len() >= limit || !format::ino_is_valid(cur, &geo) {
             return Ok(None);
         }
         let buf = sb.bread(format::ino_cluster(cur))?;
-        let links = buf.read(
-            |b| match format::Inode::decode(b, cur, blocks, vfs::crc32c) {
-                Ok(Some(d)) if d.nlink == 0 => Some((d.orphan_prev, d.orphan_next)),
-                _ => None,
-            },
-        );
+        let links = buf.read(|b| match format::Inode::decode(b, cur, &geo, vfs::crc32c) {
+            Ok(Some(d)) if d.nlink == 0 => Some((d.orphan_prev, d.orphan_next)),
+            _ => None,
+        });
         match links {
             Some((back, next)) if back == prev => {
                 members.push(cur, GFP_KERNEL)?;
@@ -131,17 +129,15 @@ pub(crate) fn rebuild_orphan_list(sb: &SuperBlock, orphans: &[u32]) -> Result<Op
             return Ok(Some(list.len()));
         }
     }
-    let blocks = info.geo.blocks;
+    let geo = info.geo;
     for (i, &ino) in orphans.iter().enumerate() {
         let prev = i.checked_sub(1).map_or(format::NULL, |j| orphans[j]);
         let next = orphans.get(i + 1).copied().unwrap_or(format::NULL);
         let buf = sb.bread(format::ino_cluster(ino))?;
-        let same = buf.read(
-            |b| match format::Inode::decode(b, ino, blocks, vfs::crc32c) {
-                Ok(Some(d)) => (d.orphan_prev, d.orphan_next) == (prev, next),
-                _ => false,
-            },
-        );
+        let same = buf.read(|b| match format::Inode::decode(b, ino, &geo, vfs::crc32c) {
+            Ok(Some(d)) => (d.orphan_prev, d.orphan_next) == (prev, next),
+            _ => false,
+        });
         if !same {
             update_disk_inode(sb, ino, |d| {
                 d.orphan_prev = prev;
@@ -192,9 +188,9 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
 
 /// The orphan-list links (previous, next) of inode `ino`.
 fn links(sb: &SuperBlock, ino: u32) -> Result<(u32, u32)> {
-    let blocks = sb.info().geo.blocks;
+    let geo = sb.info().geo;
     let buf = sb.bread(format::ino_cluster(ino))?;
-    match buf.read(|b| format::Inode::decode(b, ino, blocks, vfs::crc32c)) {
+    match buf.read(|b| format::Inode::decode(b, ino, &geo, vfs::crc32c)) {
         Ok(Some(d)) => Ok((d.orphan_prev, d.orphan_next)),
         _ => Err(sb.corrupt(c_str!("inode (orphan list)"), ino as u64)),
     }

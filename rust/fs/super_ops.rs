@@ -6,18 +6,22 @@
 //!
 //! To avoid deadlocks, locks are taken in this order:
 //!
+//! 0. freeze protection: `sb_start_write` (the VFS, for system calls) or
+//!    `sb_start_intwrite` (the filesystem's own work, [`super::trans`]);
 //! 1. VFS `i_rwsem` of directories, then of the inodes they contain (the VFS
 //!    takes these before calling dinofs);
-//! 2. `dinofs_inode.map_lock` of one inode (block map changes);
-//! 3. [`DinoSb::alloc`], the allocator mutex (bitmaps, cluster map,
+//! 2. a jbd2 handle ([`super::trans::own_work`]): never started under 3-5;
+//! 3. `dinofs_inode.data_lock` of one inode (block map changes);
+//! 4. [`DinoSb::alloc`], the allocator mutex (bitmaps, cluster map,
 //!    counters, orphan list);
-//! 4. one buffer lock ([`Buffer::read`]/[`Buffer::modify`]), never two at
+//! 5. one buffer lock ([`Buffer::read`]/[`Buffer::modify`]), never two at
 //!    once.
 //!
-//! Nothing that holds 2 or 3 allocates memory with `__GFP_FS`: buffer heads
+//! Nothing that holds 3 or 4 allocates memory with `__GFP_FS`: buffer heads
 //! are allocated `GFP_NOFS` by the buffer cache, and dinofs itself allocates
 //! nothing on those paths, so memory reclaim can never recurse into dinofs
-//! while one of its locks is held.
+//! while one of its locks is held. A running handle makes its task NOFS
+//! (`jbd2__journal_start` calls `memalloc_nofs_save`).
 //!
 //! [`Buffer::read`]: crate::vfs::Buffer::read
 //! [`Buffer::modify`]: crate::vfs::Buffer::modify
@@ -59,6 +63,11 @@ pub(crate) struct DinoSb {
     /// The deferred-inactivation engine, with its debugfs directory
     /// `/sys/kernel/debug/dinofs/<dev>/` (removed before the engine).
     pub(crate) gc: Debugfs<DinoGc>,
+    /// The jbd2 journal, loaded (replayed) at mount; destroyed when this
+    /// state is dropped, after the engine (fields drop in order) and after
+    /// `put_super` wrote everything. No metadata goes through it yet: the
+    /// format reserves and the mount loads it (issue 20, step 1).
+    pub(crate) journal: vfs::Journal,
     /// The superblock as read at mount (immutable fields: geometry, root,
     /// uuid, label); counters live in [`Self::alloc`].
     pub(crate) disk: Superblock,
@@ -115,37 +124,7 @@ impl DinoSb {
 
 /// Reads and validates the superblock and sets up the per-mount state.
 pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<DinoSb>>> {
-    // First: a metadata write that fails from here on is this mount's.
-    let meta_err_mark = sb.meta_err_mark();
-    let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
-    let disk = buf.read(|b| Superblock::decode(b, vfs::crc32c));
-    let disk = match disk {
-        Ok(d) => d,
-        Err(FormatError::BadMagic) => {
-            pr_err!("{}: not a dinofs filesystem (bad magic)\n", sb.id());
-            fc.error(c_str!("not a dinofs filesystem (bad magic)"));
-            return Err(EINVAL);
-        }
-        Err(FormatError::BadVersion(v)) => {
-            pr_err!("{}: unsupported on-disk format version {}\n", sb.id(), v);
-            fc.error(c_str!("unsupported on-disk format version"));
-            return Err(EINVAL);
-        }
-        Err(FormatError::BadFeatures(f)) => {
-            pr_err!("{}: unknown feature flags {:#x}\n", sb.id(), f);
-            fc.error(c_str!("unknown feature flags"));
-            return Err(EINVAL);
-        }
-        Err(e) => {
-            pr_err!(
-                "{}: corrupt superblock ({:?}); run fsck.dinofs\n",
-                sb.id(),
-                e
-            );
-            fc.error(c_str!("corrupt superblock"));
-            return Err(crate::kernel_ext::errno::euclean());
-        }
-    };
+    let mut disk = read_super(sb, fc)?;
     let geo = disk.geometry().ok_or(EINVAL)?;
     let dev_blocks = sb.device_blocks();
     if disk.blocks > dev_blocks {
@@ -158,6 +137,29 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
         fc.error(c_str!("filesystem is larger than the device"));
         return Err(EINVAL);
     }
+    let journal = load_journal(sb, fc, &geo)?;
+    // A metadata write that fails from here on is this mount's. The mark
+    // is the device errseq's raw value, taken after the journal's setup:
+    // that marks the device's earlier errors seen
+    // (jbd2_init_fs_dev_write_error), which changes the raw value, and a
+    // mark taken before it would make every check report an old error as
+    // this mount's (test 340 caught it). A failed replay write fails the
+    // load itself.
+    let meta_err_mark = sb.meta_err_mark();
+    if journal.replayed {
+        // The replay wrote block 0 (and others) on the device through the
+        // buffer cache: decode the superblock as it is now.
+        disk = read_super(sb, fc)?;
+        if disk.geometry() != Some(geo) {
+            pr_err!(
+                "{}: journal replay changed the filesystem's layout\n",
+                sb.id()
+            );
+            fc.error(c_str!("corrupt journal (replay changed the layout)"));
+            return Err(crate::kernel_ext::errno::euclean());
+        }
+    }
+    let journal = journal.journal;
     let mut counts = (disk.free_blocks, disk.clusters, disk.free_inodes);
     let mut scanned_orphans = None;
     if disk.state != format::STATE_CLEAN {
@@ -184,6 +186,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     let info = KBox::pin_init(
         try_pin_init!(DinoSb {
             gc,
+            journal,
             disk,
             geo,
             opts,
@@ -215,6 +218,108 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     // into the engine; every later failure tears it down first (free_info).
     info.gc.register_with(sb, &super::gc::CPU_DEAD)?;
     Ok(info)
+}
+
+/// Reads and decodes block 0, with a clear message for each way it can be
+/// refused.
+fn read_super(sb: &SuperBlock, fc: &FsContext) -> Result<Superblock> {
+    let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
+    let disk = buf.read(|b| Superblock::decode(b, vfs::crc32c));
+    match disk {
+        Ok(d) => Ok(d),
+        Err(FormatError::BadMagic) => {
+            pr_err!("{}: not a dinofs filesystem (bad magic)\n", sb.id());
+            fc.error(c_str!("not a dinofs filesystem (bad magic)"));
+            Err(EINVAL)
+        }
+        Err(FormatError::BadVersion(v)) if v < format::VERSION => {
+            pr_err!(
+                "{}: on-disk format version {} has no journal; this module reads version {} only: copy the files off with an older dinofs and run mkfs.dinofs\n",
+                sb.id(),
+                v,
+                format::VERSION
+            );
+            fc.error(c_str!(
+                "old on-disk format version (no journal); run mkfs.dinofs"
+            ));
+            Err(EINVAL)
+        }
+        Err(FormatError::BadVersion(v)) => {
+            pr_err!("{}: unsupported on-disk format version {}\n", sb.id(), v);
+            fc.error(c_str!("unsupported on-disk format version"));
+            Err(EINVAL)
+        }
+        Err(FormatError::BadFeatures(f)) => {
+            pr_err!("{}: unknown feature flags {:#x}\n", sb.id(), f);
+            fc.error(c_str!("unknown feature flags"));
+            Err(EINVAL)
+        }
+        Err(e) => {
+            pr_err!(
+                "{}: corrupt superblock ({:?}); run fsck.dinofs\n",
+                sb.id(),
+                e
+            );
+            fc.error(c_str!("corrupt superblock"));
+            Err(crate::kernel_ext::errno::euclean())
+        }
+    }
+}
+
+/// Opens the jbd2 journal in the region `geo` records and loads it, which
+/// replays what the log holds (ext4 replays on a read-only mount too, when
+/// the device is writable; so does dinofs). An error an earlier mount's
+/// journal abort recorded is reported, and cleared on a read-write mount.
+fn load_journal(sb: &SuperBlock, fc: &FsContext, geo: &Geometry) -> Result<vfs::JournalLoaded> {
+    let (start, len) = geo.journal_extent();
+    let loaded = match vfs::Journal::load(sb, start, len) {
+        Ok(l) => l,
+        Err(e) => {
+            let what = match e {
+                vfs::JournalLoadError::BadSuperblock(_) => c_str!("invalid journal superblock"),
+                vfs::JournalLoadError::BadChecksum => {
+                    c_str!("journal superblock checksum mismatch")
+                }
+                vfs::JournalLoadError::NoChecksums => {
+                    c_str!("journal without checksums (v3 required)")
+                }
+                vfs::JournalLoadError::Replay(_) => c_str!("journal replay failed"),
+                vfs::JournalLoadError::Other(_) => c_str!("cannot set up the journal"),
+            };
+            pr_err!(
+                "{}: {} (journal at blocks {}..{}: {:?}); run fsck.dinofs\n",
+                sb.id(),
+                what,
+                start,
+                len,
+                e
+            );
+            fc.error(what);
+            return Err(e.to_errno());
+        }
+    };
+    if loaded.replayed {
+        pr_info!(
+            "{}: journal replayed{}\n",
+            sb.id(),
+            if fc.rdonly() {
+                " (read-only mount: the device was written)"
+            } else {
+                ""
+            }
+        );
+    }
+    if loaded.recorded_error != 0 {
+        pr_warn!(
+            "{}: the journal records error {} from an earlier mount (it was aborted); fsck.dinofs -n recommended\n",
+            sb.id(),
+            loaded.recorded_error
+        );
+        if !fc.rdonly() {
+            loaded.journal.clear_recorded_error()?;
+        }
+    }
+    Ok(loaded)
 }
 
 /// The last step of a mount, once the root is set up: orphan recovery on
@@ -295,7 +400,10 @@ fn write_super(sb: &SuperBlock, info: &DinoSb, state: u32, wait: bool) -> Result
             // written, so its own failed write loses nothing: it fails
             // the caller (sync, freeze, remount) and is not counted as a
             // lost write. (A background write of another block failing
-            // in the same instant would be forgiven with it.)
+            // in the same instant would be forgiven with it.) jbd2 is
+            // told first, so it does not abort the journal for it at
+            // unmount, and so the mark taken next starts after it.
+            info.journal.forgive_write_errors();
             info.meta_err_mark.store(sb.meta_err_mark(), SeqCst);
             return Err(e);
         }
@@ -354,7 +462,7 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
         return Ok(());
     }
     let mut r = info.gc.flush();
-    if sb.freezing_pagefault() {
+    if sb.freezing_pagefault() && !info.gc.freeze_no_stop.load(Relaxed) {
         // Stop even if the flush failed: the freeze fails then, and
         // `freeze_super` restarts gc.
         let stopped = info.gc.stop();
@@ -434,16 +542,21 @@ pub(crate) fn freeze_super(sb: &SuperBlock, who: u32) -> Result {
     r
 }
 
-/// `freeze_fs`: the engine was stopped by `sync_fs`. The `fail_next_freeze`
-/// debugfs knob makes the next freeze fail here, for tests; [`freeze_super`]
-/// then restarts gc.
+/// `freeze_fs`: the engine was stopped by `sync_fs`, and the VFS freeze
+/// levels keep new handles out (every handle is started under
+/// `sb_start_write` or `sb_start_intwrite`); what is left is to quiesce the
+/// journal as `ext4_freeze` does: wait for running handles, commit and
+/// checkpoint everything, mark the log empty ([`vfs::Journal::quiesce`]),
+/// so a frozen image needs no replay. The `fail_next_freeze` debugfs knob
+/// makes the next freeze fail here, for tests; [`freeze_super`] then
+/// restarts gc.
 pub(crate) fn freeze_fs(sb: &SuperBlock) -> Result {
     let info = sb.info();
     if info.gc.fail_next_freeze.swap(false, SeqCst) {
         pr_info!("{}: failing this freeze (fail_next_freeze)\n", sb.id());
         return Err(EBUSY);
     }
-    Ok(())
+    info.journal.quiesce()
 }
 
 /// `unfreeze_fs`: let the engine run again (and run what queued while

@@ -360,6 +360,12 @@ pub(crate) struct GcState<F: Inactivate> {
     /// for measuring the difference in one run (the filesystem reads it
     /// through [`InodeGc::batching`] for its own batches too).
     batch: AtomicBool,
+    /// Debug knob `freeze_no_stop` (default 0): a freeze does not stop the
+    /// engine at `SB_FREEZE_PAGEFAULT`. It exists to show why the stop is
+    /// there (test 470): a worker that runs once the filesystem is frozen
+    /// blocks in `sb_start_intwrite` until the thaw, the seed's "kernel
+    /// threads block on transaction allocation".
+    pub(crate) freeze_no_stop: AtomicBool,
     _fs: core::marker::PhantomData<fn(&F)>,
 }
 
@@ -424,6 +430,7 @@ const KNOB_ARM_DELAY_MS: u32 = 6;
 const KNOB_TAKE_HOLD: u32 = 7;
 const KNOB_PROFILE: u32 = 8;
 const KNOB_BATCH: u32 = 9;
+const KNOB_FREEZE_NO_STOP: u32 = 10;
 
 impl<F: Inactivate> InodeGc<F> {
     /// Queue depth at which a CPU's work runs immediately: one inode
@@ -465,6 +472,7 @@ impl<F: Inactivate> InodeGc<F> {
             take_hold: HoldGate::default(),
             profile: Profile::default(),
             batch: AtomicBool::new(true),
+            freeze_no_stop: AtomicBool::new(false),
             _fs: core::marker::PhantomData,
         };
         // Bound, one work at a time per CPU, a rescuer (reclaim waits on
@@ -996,6 +1004,7 @@ impl<F: Inactivate> InodeGc<F> {
             KNOB_TAKE_HOLD => self.take_hold.knob(),
             KNOB_PROFILE => self.profile.on.load(Relaxed) as u64,
             KNOB_BATCH => self.batch.load(Relaxed) as u64,
+            KNOB_FREEZE_NO_STOP => self.freeze_no_stop.load(Relaxed) as u64,
             _ => 0,
         }
     }
@@ -1015,6 +1024,7 @@ impl<F: Inactivate> InodeGc<F> {
             KNOB_TAKE_HOLD => return self.take_hold.set_knob(value),
             KNOB_PROFILE if value <= 1 => self.profile.set(value == 1),
             KNOB_BATCH if value <= 1 => self.batch.store(value == 1, Relaxed),
+            KNOB_FREEZE_NO_STOP if value <= 1 => self.freeze_no_stop.store(value == 1, Relaxed),
             _ => return Err(EINVAL),
         }
         Ok(())
@@ -1321,6 +1331,7 @@ impl<F: Inactivate> DebugfsSource for InodeGc<F> {
         knob(c_str!("take_hold"), KNOB_TAKE_HOLD),
         knob(c_str!("profile"), KNOB_PROFILE),
         knob(c_str!("batch"), KNOB_BATCH),
+        knob(c_str!("freeze_no_stop"), KNOB_FREEZE_NO_STOP),
     ];
 
     fn show(&self, out: &mut SeqWriter) {

@@ -21,6 +21,8 @@
 //!   filesystem until it drops it (a deferred-inactivation queue item).
 //! - [`Buffer`]: a referenced buffer head for one 4 KiB block, whose
 //!   contents are reached only under the buffer lock.
+//! - [`Journal`]: a jbd2 journal in a region of the filesystem's device,
+//!   loaded (replayed) at mount and destroyed when dropped.
 //! - `ops`: the operation tables (`super_operations`, `inode_operations`,
 //!   `file_operations`, `address_space_operations`, `fs_context_operations`)
 //!   built in Rust for each `T`, and one generic `extern "C"` trampoline per
@@ -35,12 +37,14 @@
 mod buffer;
 mod dentry;
 mod inode;
+mod journal;
 mod ops;
 mod super_block;
 
 pub(crate) use buffer::Buffer;
 pub(crate) use dentry::{DirEmitter, FsContext};
 pub(crate) use inode::{Attrs, DataGuard, DeadInode, Iget, Inode, NewInode, Timestamp};
+pub(crate) use journal::{Journal, LoadError as JournalLoadError, Loaded as JournalLoaded};
 pub(crate) use ops::{FileSystem, Registration, StatFs};
 pub(crate) use super_block::SuperBlock;
 

@@ -116,6 +116,21 @@ impl<T: FileSystem> SuperBlock<T> {
         unsafe { bindings::dinofs_sb_unfrozen(self.as_ptr()) }
     }
 
+    /// Takes freeze protection for the filesystem's own work
+    /// (`sb_start_intwrite`), as XFS's `xfs_trans_alloc` and ext4's
+    /// `ext4_evict_inode` do before a transaction: blocks while the
+    /// filesystem is frozen at `SB_FREEZE_FS`, and a freeze waits at that
+    /// level for the holders to drop it. Take it before a journal handle,
+    /// never inside one.
+    pub(crate) fn start_intwrite(&self) -> IntWrite<'_, T> {
+        // SAFETY: live superblock; the guard drops it on this task.
+        unsafe { bindings::dinofs_sb_start_intwrite(self.as_ptr()) };
+        IntWrite {
+            sb: self,
+            _task: PhantomData,
+        }
+    }
+
     /// The VFS's `freeze_super()` (for dinofs's `->freeze_super`, which
     /// wraps it). `who` is the caller's `enum freeze_holder`.
     pub(crate) fn vfs_freeze_super(&self, who: c_uint) -> Result {
@@ -276,5 +291,20 @@ impl<T: FileSystem> SuperBlock<T> {
     pub(crate) fn meta_write_error_since(&self, mark: u32) -> Result {
         // SAFETY: the superblock is live and mounted on a block device.
         to_result(unsafe { bindings::dinofs_sb_meta_err_check(self.as_ptr(), mark) })
+    }
+}
+
+/// Freeze protection held for the filesystem's own work
+/// ([`SuperBlock::start_intwrite`]); dropped with `sb_end_intwrite`.
+pub(crate) struct IntWrite<'a, T: FileSystem> {
+    sb: &'a SuperBlock<T>,
+    /// Released by the task that took it (lockdep tracks the holder).
+    _task: PhantomData<*mut ()>,
+}
+
+impl<T: FileSystem> Drop for IntWrite<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: taken by `start_intwrite` on this task, released once.
+        unsafe { bindings::dinofs_sb_end_intwrite(self.sb.as_ptr()) };
     }
 }

@@ -28,6 +28,7 @@ use crate::format::{
     Timestamp, BLOCK_SIZE, INODES_PER_CLUSTER, NAME_MAX, NULL, PTRS_PER_BLOCK, STATE_CLEAN,
     SYMLINK_MAX, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
 };
+use crate::journal::JournalSuperblock;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -43,6 +44,11 @@ pub struct MkfsOptions {
     pub uuid: [u8; 16],
     /// Creation time: `mkfs_time` and the root directory's timestamps.
     pub time: Timestamp,
+    /// Journal size in blocks, or `None` for the default
+    /// ([`format::default_journal_blocks`]).
+    pub journal_blocks: Option<u32>,
+    /// The journal's first transaction id (non-zero; random by default).
+    pub journal_sequence: u32,
 }
 
 impl MkfsOptions {
@@ -54,8 +60,23 @@ impl MkfsOptions {
             label: [0; 32],
             uuid: random_uuid()?,
             time: now(),
+            journal_blocks: None,
+            journal_sequence: random_u32()?.max(1),
         })
     }
+
+    /// The journal size these options give.
+    pub fn journal_blocks(&self) -> u32 {
+        self.journal_blocks
+            .unwrap_or_else(|| format::default_journal_blocks(self.blocks))
+    }
+}
+
+/// A random `u32` from `/dev/urandom`.
+pub fn random_u32() -> io::Result<u32> {
+    let mut b = [0u8; 4];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(u32::from_le_bytes(b))
 }
 
 /// The current time as an on-disk timestamp.
@@ -128,6 +149,20 @@ fn set_tree_root(inode: &mut Inode, levels: usize, ptr: u32) {
     }
 }
 
+/// Writes an empty jbd2 journal over the region of `geo`: the log zeroed
+/// (no stale block can look like a transaction to a replay), then the
+/// journal superblock ([`JournalSuperblock::new`]).
+fn write_journal(dev: &Device, geo: &Geometry, opts: &MkfsOptions) -> Result<()> {
+    let zero = zero_block();
+    for b in geo.journal_start as u64 + 1..geo.journal_start as u64 + geo.journal_blocks as u64 {
+        dev.write_block(b, &zero)?;
+    }
+    let mut b = zero_block();
+    JournalSuperblock::new(geo, opts.uuid, opts.journal_sequence).encode(&mut b, crc32c);
+    dev.write_block(geo.journal_start as u64, &b)?;
+    Ok(())
+}
+
 /// Creates an empty filesystem on `dev`: see [`Builder::format`].
 pub fn mkfs(dev: Device, opts: &MkfsOptions) -> Result<Superblock> {
     Builder::format(dev, opts)?.finish()
@@ -154,13 +189,15 @@ impl Builder {
     /// superblock, both bitmaps and the root directory. Nothing reaches
     /// the disk as a valid filesystem until [`finish`](Self::finish).
     pub fn format(dev: Device, opts: &MkfsOptions) -> Result<Self> {
-        let geo = Geometry::for_blocks(opts.blocks).ok_or(Error::Invalid("filesystem size"))?;
+        let geo = Geometry::new(opts.blocks, opts.journal_blocks())
+            .ok_or(Error::Invalid("filesystem or journal size"))?;
         if dev.blocks() < opts.blocks {
             return Err(Error::Invalid("device is smaller than the filesystem"));
         }
         // Invalidate any previous superblock first: if mkfs is interrupted,
         // the device must not look like a (broken) filesystem.
         dev.write_block(0, &zero_block())?;
+        write_journal(&dev, &geo, opts)?;
 
         let mut used = Bits::new(opts.blocks);
         for b in 0..geo.data_start as u64 {
@@ -182,6 +219,8 @@ impl Builder {
             mkfs_time: opts.time.sec,
             uuid: opts.uuid,
             label: opts.label,
+            journal_start: geo.journal_start,
+            journal_blocks: geo.journal_blocks,
         };
         let mut builder = Self {
             dev,
@@ -222,7 +261,7 @@ impl Builder {
             let free = (0..INODES_PER_CLUSTER)
                 .filter(|&s| {
                     matches!(
-                        Inode::decode(&block, make_ino(c as u32, s), sb.blocks, crc32c),
+                        Inode::decode(&block, make_ino(c as u32, s), &geo, crc32c),
                         Ok(None)
                     )
                 })
@@ -334,11 +373,11 @@ impl Builder {
 
     /// Reads inode `ino`; a free slot is [`Error::NotFound`].
     pub fn read_inode(&self, ino: u32) -> Result<Inode> {
-        if !format::ino_is_valid(ino, self.sb.blocks) {
+        if !format::ino_is_valid(ino, &self.geo) {
             return Err(Error::NotFound);
         }
         let cluster = self.read(ino_cluster(ino))?;
-        Inode::decode(&cluster, ino, self.sb.blocks, crc32c)?.ok_or(Error::NotFound)
+        Inode::decode(&cluster, ino, &self.geo, crc32c)?.ok_or(Error::NotFound)
     }
 
     /// Writes inode `ino` into its slot (read-modify-write of the cluster).
@@ -376,11 +415,11 @@ impl Builder {
             }
         };
         let mut block = self.read(cluster)?;
-        let blocks = self.sb.blocks;
+        let geo = self.geo;
         let slot = (0..INODES_PER_CLUSTER)
             .find(|&s| {
                 matches!(
-                    Inode::decode(&block, make_ino(cluster, s), blocks, crc32c),
+                    Inode::decode(&block, make_ino(cluster, s), &geo, crc32c),
                     Ok(None)
                 )
             })

@@ -24,11 +24,12 @@ use crate::format::{
     DIRENT_SLOTS_PER_BLOCK, DIRENT_SLOT_SIZE, INODES_PER_CLUSTER, PTRS_PER_BLOCK, S_IFBLK, S_IFCHR,
     S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
+use crate::journal::{JournalSuperblock, LogWriter};
 use crate::Result;
 use std::path::Path;
 
 /// Size of the base image in blocks (1 MiB: cheap to write per image).
-pub const BASE_BLOCKS: u64 = 256;
+pub const BASE_BLOCKS: u64 = format::MIN_BLOCKS;
 
 /// xorshift64*: small and deterministic.
 pub struct Rng(u64);
@@ -107,6 +108,7 @@ pub fn write_base(path: &Path) -> Result<()> {
 /// What the base image holds, found by reading it.
 struct Layout {
     sb: Superblock,
+    geo: format::Geometry,
     blocks: u64,
     metadata: Vec<u32>,
     inodes: Vec<u32>,
@@ -128,11 +130,17 @@ fn block_mut(image: &mut [u8], n: u32) -> &mut Block {
 
 fn layout(image: &[u8]) -> Layout {
     let sb = Superblock::decode(block(image, 0), crc32c).expect("a valid base image");
-    let geo = format::Geometry::for_blocks(sb.blocks).expect("valid geometry");
+    let geo = sb.geometry().expect("valid geometry");
     let blocks = sb.blocks;
-    let metadata: Vec<u32> = (0..geo.data_start).collect();
+    // Block 0, the journal superblock and the bitmaps; not the journal's
+    // log, all zeroes and never read while the log is empty.
+    let metadata: Vec<u32> = [0, geo.journal_start]
+        .into_iter()
+        .chain(geo.bitmap_start..geo.data_start)
+        .collect();
     let mut l = Layout {
         sb,
+        geo,
         blocks,
         metadata,
         inodes: Vec::new(),
@@ -148,7 +156,7 @@ fn layout(image: &[u8]) -> Layout {
         }
         for slot in 0..INODES_PER_CLUSTER {
             let ino = make_ino(c, slot);
-            let Ok(Some(inode)) = Inode::decode(block(image, c), ino, blocks, crc32c) else {
+            let Ok(Some(inode)) = Inode::decode(block(image, c), ino, &geo, crc32c) else {
                 continue;
             };
             l.inodes.push(ino);
@@ -210,6 +218,98 @@ fn count_value(rng: &mut Rng, max: u64) -> u64 {
     }
 }
 
+/// Separates the journal's random stream from the rest of an image's.
+const JOURNAL_STREAM: u64 = 0x6a62_6432; // "jbd2"
+
+/// A hostile journal: a journal superblock field set to a boundary value
+/// (resealed, so jbd2's own checks are what meet it), or transactions
+/// planted in the log (by [`LogWriter`], checksums valid) that write a
+/// metadata block, a block of the journal itself or one past the end,
+/// maybe damaged after the fact or left without its commit block.
+fn mutate_journal(image: &mut [u8], rng: &mut Rng, l: &Layout) -> String {
+    let at = l.geo.journal_start;
+    let Some(mut j) = JournalSuperblock::decode(block(image, at)) else {
+        return "journal superblock already gone".into();
+    };
+    if rng.below(2) == 0 {
+        let (field, what) = match rng.below(7) {
+            0 => {
+                j.start = [j.first, j.first + 1, j.maxlen - 1, j.maxlen, u32::MAX, 1]
+                    [rng.below(6) as usize];
+                ("start", j.start)
+            }
+            1 => {
+                j.maxlen = [j.maxlen - 1, j.maxlen + 1, 1023, u32::MAX][rng.below(4) as usize];
+                ("maxlen", j.maxlen)
+            }
+            2 => {
+                j.first = [0, 1, j.maxlen, j.maxlen - 1][rng.below(4) as usize];
+                ("first", j.first)
+            }
+            3 => {
+                j.incompat = 1 << rng.below(32);
+                ("incompat", j.incompat)
+            }
+            4 => {
+                j.errno = -(rng.below(140) as i32);
+                ("errno", j.errno as u32)
+            }
+            5 => {
+                j.blocktype = rng.below(6) as u32;
+                ("blocktype", j.blocktype)
+            }
+            _ => {
+                j.sequence = rng.next_u64() as u32;
+                ("sequence", j.sequence)
+            }
+        };
+        j.encode(block_mut(image, at), crc32c);
+        return format!("journal superblock {field} = {what:#x}");
+    }
+    // Planted transactions.
+    let mut w = LogWriter::new(&j, crc32c);
+    let mut targets = Vec::new();
+    for _ in 0..1 + rng.below(2) {
+        let n = 1 + rng.below(3);
+        let mut blocks = Vec::new();
+        for _ in 0..n {
+            let target = match rng.below(5) {
+                0 => rng.pick(&l.metadata),
+                1 => at + rng.below(l.geo.journal_blocks as u64) as u32,
+                2 => (l.blocks + rng.below(64)) as u32,
+                _ => rng.pick(&l.metadata).max(l.geo.data_start) + rng.below(64) as u32,
+            };
+            let src = rng.pick(&l.metadata).max(l.geo.bitmap_start);
+            let mut data = Box::new(*block(image, src));
+            let flip = rng.below(BLOCK_SIZE as u64) as usize;
+            data[flip] ^= 1 << rng.below(8);
+            targets.push(target);
+            blocks.push((target, data));
+        }
+        let revokes: Vec<u32> = if rng.below(3) == 0 {
+            vec![targets[0]]
+        } else {
+            vec![]
+        };
+        w.transaction(&blocks, &revokes, rng.below(5) != 0);
+    }
+    for (n, b) in &w.out {
+        if (*n as u64) < l.blocks {
+            *block_mut(image, *n) = **b;
+        }
+    }
+    let mut damaged = String::new();
+    if rng.below(3) == 0 {
+        let (n, _) = w.out[rng.below(w.out.len() as u64) as usize];
+        let off = rng.below(BLOCK_SIZE as u64) as usize;
+        block_mut(image, n)[off] ^= 0x40;
+        damaged = format!(", log block {n} byte {off} damaged");
+    }
+    j.start = j.first;
+    j.update(block_mut(image, at), crc32c);
+    format!("journal: transactions planted writing {targets:?}{damaged}")
+}
+
 fn mutate_superblock(image: &mut [u8], rng: &mut Rng, l: &Layout) -> String {
     // An earlier mutation of this image may have made it undecodable.
     let mut sb = Superblock::decode(block(image, 0), crc32c).unwrap_or(l.sb);
@@ -264,7 +364,7 @@ fn mutate_superblock(image: &mut [u8], rng: &mut Rng, l: &Layout) -> String {
 fn mutate_inode(image: &mut [u8], rng: &mut Rng, l: &Layout) -> String {
     let ino = rng.pick(&l.inodes);
     let cluster = ino_cluster(ino);
-    let Ok(Some(mut inode)) = Inode::decode(block(image, cluster), ino, l.blocks, crc32c) else {
+    let Ok(Some(mut inode)) = Inode::decode(block(image, cluster), ino, &l.geo, crc32c) else {
         return format!("inode {ino} already damaged");
     };
     let what = match rng.below(12) {
@@ -429,6 +529,13 @@ pub fn mutate(image: &mut [u8], seed: u64, index: u64) -> String {
     let l = layout(image);
     let mut rng = Rng::for_image(seed, index);
     let mut what = Vec::new();
+    // The journal, in one image of six, from a stream of its own (so the
+    // other mutations of an image, and the replay indices recorded for
+    // them, did not change when the journal joined).
+    let mut jrng = Rng::for_image(seed ^ JOURNAL_STREAM, index);
+    if jrng.below(6) == 0 {
+        what.push(mutate_journal(image, &mut jrng, &l));
+    }
     for _ in 0..1 + rng.below(3) {
         let m = match rng.below(16) {
             0 | 1 => mutate_superblock(image, &mut rng, &l),

@@ -7,6 +7,7 @@
 //! - [`bits`]: in-memory bitsets and their conversion to on-disk bitmap blocks.
 //! - [`builder`]: a small userspace filesystem builder (mkfs, test images).
 //! - [`fsck`]: the consistency checker behind `fsck.dinofs`.
+//! - [`journal`]: the jbd2 journal superblock mkfs writes and fsck checks.
 //! - [`mounts`]: "is this device mounted?" from `/proc/self/mounts`.
 //! - [`cli`]: the getopt-style parser both command-line tools use.
 //! - [`fuzz`]: field-aware image mutations (`dinofs-fuzz`).
@@ -24,6 +25,7 @@ pub mod device;
 pub mod error;
 pub mod fsck;
 pub mod fuzz;
+pub mod journal;
 pub mod logwrites;
 pub mod mounts;
 pub mod sys;
@@ -61,6 +63,8 @@ mod tests {
             clusters: 1,
             free_inodes: 31,
             state: format::STATE_CLEAN,
+            journal_start: geo.journal_start,
+            journal_blocks: geo.journal_blocks,
             ..Default::default()
         }
     }

@@ -14,16 +14,29 @@ use dinofs_tools::Error;
 
 #[test]
 fn mkfs_layout() {
-    let img = TempImage::with_blocks("layout", 1000);
-    let sb = mkfs(img.device(true), &mkfs_options(1000)).unwrap();
-    let g = Geometry::for_blocks(1000).unwrap();
+    let img = TempImage::with_blocks("layout", 2048);
+    let sb = mkfs(img.device(true), &mkfs_options(2048)).unwrap();
+    // The journal: its jbd2 superblock valid and empty, its log zeroed,
+    // its blocks in use.
+    let g0 = Geometry::for_blocks(2048).unwrap();
+    assert_eq!((sb.journal_start, sb.journal_blocks), (1, 1024));
+    let jsb = img.read(1);
+    assert!(
+        dinofs_tools::journal::JournalSuperblock::check(&jsb, &g0, &sb.uuid, crc32c).is_empty()
+    );
+    let j = dinofs_tools::journal::JournalSuperblock::decode(&jsb).unwrap();
+    assert_eq!((j.first, j.maxlen, j.start, j.sequence), (2, 1025, 0, 1));
+    for b in 2..=1024 {
+        assert!(img.read(b).iter().all(|&x| x == 0), "log block {b}");
+    }
+    let g = Geometry::for_blocks(2048).unwrap();
     assert_eq!(img.superblock(), sb);
     assert_eq!(sb.root_ino, make_ino(g.data_start, 0));
     assert_eq!(
         (sb.clusters, sb.free_inodes, sb.next_generation),
         (1, 31, 1)
     );
-    assert_eq!(sb.free_blocks, 1000 - g.data_start as u64 - 2);
+    assert_eq!(sb.free_blocks, 2048 - g.data_start as u64 - 2);
     assert_eq!((sb.state, sb.orphan_head), (STATE_CLEAN, NULL));
     assert_eq!(&sb.label[..5], b"test\0");
 
@@ -34,7 +47,7 @@ fn mkfs_layout() {
         (2, 0, 0, 4096, 1)
     );
     assert_eq!(root.direct[0], g.data_start + 1);
-    assert_eq!(root.mtime, mkfs_options(1000).time);
+    assert_eq!(root.mtime, mkfs_options(2048).time);
 
     let dir = img.read(g.data_start + 1);
     assert_eq!(verify_block(&dir, crc32c), Ok(()));
@@ -47,7 +60,7 @@ fn mkfs_layout() {
         vec![(b".".to_vec(), sb.root_ino), (b"..".to_vec(), sb.root_ino)]
     );
 
-    for b in 0..1000u64 {
+    for b in 0..2048u64 {
         assert_eq!(
             img.bitmap_bit(false, b),
             b < g.data_start as u64 + 2,
@@ -143,7 +156,7 @@ fn sparse_file_uses_double_and_triple_indirect_blocks() {
 
 #[test]
 fn zero_blocks_become_holes() {
-    let (img, mut b) = new_builder("holes", 256);
+    let (img, mut b) = new_builder("holes", MIN_BLOCKS);
     let mut data = vec![0u8; 5 * BLOCK_SIZE];
     data[2 * BLOCK_SIZE] = 1;
     data[5 * BLOCK_SIZE - 1] = 2;
@@ -158,7 +171,7 @@ fn zero_blocks_become_holes() {
 
 #[test]
 fn unlink_frees_everything() {
-    let (img, mut b) = new_builder("unlink", 512);
+    let (img, mut b) = new_builder("unlink", MIN_BLOCKS);
     let root = b.root();
     let before = *b.superblock();
     let ino = b.create_file(root, "f", 0o644, &big_data()).unwrap();
@@ -178,7 +191,7 @@ fn unlink_frees_everything() {
 
 #[test]
 fn a_cluster_emptied_by_unlink_is_freed() {
-    let (img, mut b) = new_builder("cluster", 512);
+    let (img, mut b) = new_builder("cluster", MIN_BLOCKS);
     let root = b.root();
     // 31 fill the root's cluster, the 32nd needs a second one.
     for i in 0..32 {
@@ -196,7 +209,7 @@ fn a_cluster_emptied_by_unlink_is_freed() {
 
 #[test]
 fn namespace_errors() {
-    let (_img, mut b) = new_builder("errors", 256);
+    let (_img, mut b) = new_builder("errors", MIN_BLOCKS);
     let root = b.root();
     let f = b.create_file(root, "f", 0o644, b"x").unwrap();
     assert!(matches!(

@@ -18,20 +18,41 @@ fn geometry_boundaries() {
     let g = Geometry::for_blocks(MIN_BLOCKS).unwrap();
     assert_eq!(
         (
+            g.journal_start,
+            g.journal_blocks,
             g.bitmap_start,
             g.bitmap_blocks,
             g.clustermap_start,
             g.data_start
         ),
-        (1, 1, 2, 3)
+        (1, 1024, 1025, 1, 1026, 1027)
     );
+    // jbd2's view: superblock at block 1, log blocks 2 .. 1025.
+    assert_eq!(g.journal_extent(), (1, 1025));
+    assert!(g.in_journal(1) && g.in_journal(1024) && !g.in_journal(1025));
+    assert!(!g.in_data_area(1026) && g.in_data_area(1027) && !g.in_data_area(MIN_BLOCKS));
     let g = Geometry::for_blocks(BITS_PER_BITMAP_BLOCK).unwrap();
     assert_eq!(g.bitmap_blocks, 1);
     let g = Geometry::for_blocks(BITS_PER_BITMAP_BLOCK + 1).unwrap();
     assert_eq!(
-        (g.bitmap_blocks, g.clustermap_start, g.data_start),
-        (2, 3, 5)
+        (
+            g.journal_blocks,
+            g.bitmap_blocks,
+            g.clustermap_start,
+            g.data_start
+        ),
+        (1024, 2, 1027, 1029)
     );
+    // The journal: at least jbd2's minimum, at most half the filesystem.
+    assert_eq!(Geometry::new(MIN_BLOCKS, MIN_JOURNAL_BLOCKS - 1), None);
+    assert_eq!(Geometry::new(4096, 2049), None);
+    assert_eq!(Geometry::new(4096, 2048).unwrap().data_start, 2051);
+    assert_eq!(Geometry::new(MAX_BLOCKS, MAX_JOURNAL_BLOCKS + 1), None);
+    // mke2fs's sizes for 4 KiB blocks.
+    assert_eq!(default_journal_blocks(MIN_BLOCKS), 1024);
+    assert_eq!(default_journal_blocks(32_768), 4096);
+    assert_eq!(default_journal_blocks(262_144), 8192);
+    assert_eq!(default_journal_blocks(MAX_BLOCKS), 262_144);
     let g = Geometry::for_blocks(MAX_BLOCKS).unwrap();
     assert_eq!(
         g.bitmap_blocks as u64,
@@ -57,6 +78,8 @@ fn superblock_round_trip_all_fields() {
         mkfs_time: -5,
         uuid: [0xab; 16],
         label: *b"a label of exactly 32 bytes!!!!!",
+        journal_start: g.journal_start,
+        journal_blocks: g.journal_blocks,
     };
     let mut b = zero();
     sb.encode(&mut b, crc32c);
@@ -70,6 +93,14 @@ fn superblock_round_trip_all_fields() {
     bad.encode(&mut b, crc32c);
     assert_eq!(Superblock::decode(&b, crc32c), Err(FormatError::BadValue));
     let mut bad = sb;
+    bad.journal_blocks += 1; // the bitmaps would have to move
+    bad.encode(&mut b, crc32c);
+    assert_eq!(Superblock::decode(&b, crc32c), Err(FormatError::BadValue));
+    let mut bad = sb;
+    bad.journal_start = 0;
+    bad.encode(&mut b, crc32c);
+    assert_eq!(Superblock::decode(&b, crc32c), Err(FormatError::BadValue));
+    let mut bad = sb;
     bad.free_blocks = bad.blocks;
     bad.encode(&mut b, crc32c);
     assert_eq!(Superblock::decode(&b, crc32c), Err(FormatError::BadValue));
@@ -77,9 +108,11 @@ fn superblock_round_trip_all_fields() {
 
 #[test]
 fn superblock_rejects_version_and_features() {
-    let g = Geometry::for_blocks(1000).unwrap();
+    let g = Geometry::for_blocks(4096).unwrap();
     let sb = Superblock {
-        blocks: 1000,
+        blocks: 4096,
+        journal_start: g.journal_start,
+        journal_blocks: g.journal_blocks,
         bitmap_start: g.bitmap_start,
         bitmap_blocks: g.bitmap_blocks,
         clustermap_start: g.clustermap_start,
@@ -89,13 +122,17 @@ fn superblock_rejects_version_and_features() {
     };
     let mut b = zero();
     sb.encode(&mut b, crc32c);
-    let mut v = b;
-    v[8] = 2; // version
-    seal_block(&mut v, crc32c);
-    assert_eq!(
-        Superblock::decode(&v, crc32c),
-        Err(FormatError::BadVersion(2))
-    );
+    assert_eq!(Superblock::decode(&b, crc32c), Ok(sb));
+    // Version 1 (no journal) is refused, as is anything newer.
+    for version in [1, 3] {
+        let mut v = b;
+        v[8] = version;
+        seal_block(&mut v, crc32c);
+        assert_eq!(
+            Superblock::decode(&v, crc32c),
+            Err(FormatError::BadVersion(version as u32))
+        );
+    }
     let mut f = b;
     f[12] = 1; // features
     seal_block(&mut f, crc32c);
@@ -126,22 +163,33 @@ fn sample_inode(data_start: u32) -> Inode {
         rdev: 0,
         orphan_next: make_ino(data_start, 5),
         orphan_prev: 0,
-        direct: [10, 11, 0, 13, 14, 15, 16, 17],
-        indirect: 20,
-        dindirect: 21,
+        direct: [
+            data_start + 10,
+            data_start + 11,
+            0,
+            data_start + 13,
+            data_start + 14,
+            data_start + 15,
+            data_start + 16,
+            data_start + 17,
+        ],
+        indirect: data_start + 20,
+        dindirect: data_start + 21,
         tindirect: 0,
     }
 }
 
 #[test]
 fn inode_round_trip_and_checksum_seeded_with_ino() {
-    let blocks = 1000;
-    let ino = make_ino(5, 7);
+    let g = Geometry::for_blocks(4096).unwrap();
+    let blocks = &g;
+    let c = g.data_start + 5;
+    let ino = make_ino(c, 7);
     assert_eq!(
         (ino_cluster(ino), ino_slot(ino), ino_offset(ino)),
-        (5, 7, 7 * INODE_SIZE)
+        (c, 7, 7 * INODE_SIZE)
     );
-    let inode = sample_inode(3);
+    let inode = sample_inode(g.data_start);
     let mut cluster = zero();
     inode.encode(&mut cluster, ino, crc32c);
     assert_eq!(
@@ -150,16 +198,16 @@ fn inode_round_trip_and_checksum_seeded_with_ino() {
     );
     // Other slots stay free.
     assert_eq!(
-        Inode::decode(&cluster, make_ino(5, 6), blocks, crc32c),
+        Inode::decode(&cluster, make_ino(c, 6), blocks, crc32c),
         Ok(None)
     );
 
     // The same bytes in another slot fail: the checksum is per inode number.
     let mut moved = zero();
-    let (from, to) = (ino_offset(ino), ino_offset(make_ino(5, 8)));
+    let (from, to) = (ino_offset(ino), ino_offset(make_ino(c, 8)));
     moved[to..to + INODE_SIZE].copy_from_slice(&cluster[from..from + INODE_SIZE]);
     assert_eq!(
-        Inode::decode(&moved, make_ino(5, 8), blocks, crc32c),
+        Inode::decode(&moved, make_ino(c, 8), blocks, crc32c),
         Err(FormatError::BadChecksum)
     );
 
@@ -172,13 +220,24 @@ fn inode_round_trip_and_checksum_seeded_with_ino() {
     );
 
     // Pointers past the end are rejected even with a good checksum.
-    let mut far = inode;
-    far.direct[0] = blocks as u32;
-    far.encode(&mut cluster, ino, crc32c);
-    assert_eq!(
-        Inode::decode(&cluster, ino, blocks, crc32c),
-        Err(FormatError::BadValue)
-    );
+    // So are pointers into the metadata: the superblock, the journal, the
+    // bitmaps.
+    for p in [
+        g.blocks as u32,
+        0xffff_ffff,
+        1,
+        g.journal_blocks,
+        g.data_start - 1,
+    ] {
+        let mut far = inode;
+        far.direct[0] = p;
+        far.encode(&mut cluster, ino, crc32c);
+        assert_eq!(
+            Inode::decode(&cluster, ino, blocks, crc32c),
+            Err(FormatError::BadValue),
+            "pointer {p}"
+        );
+    }
 
     // A device must not have a size.
     let mut dev = Inode {
@@ -202,12 +261,13 @@ fn inode_round_trip_and_checksum_seeded_with_ino() {
 
 #[test]
 fn ino_validity() {
-    let g = Geometry::for_blocks(1000).unwrap();
-    assert!(!ino_is_valid(make_ino(g.data_start - 1, 31), 1000));
-    assert!(ino_is_valid(make_ino(g.data_start, 0), 1000));
-    assert!(ino_is_valid(make_ino(999, 31), 1000));
-    assert!(!ino_is_valid(make_ino(1000, 0), 1000));
-    assert!(!ino_is_valid(0, 1000));
+    let g = Geometry::for_blocks(4096).unwrap();
+    assert!(!ino_is_valid(make_ino(g.data_start - 1, 31), &g));
+    assert!(ino_is_valid(make_ino(g.data_start, 0), &g));
+    assert!(ino_is_valid(make_ino(4095, 31), &g));
+    assert!(!ino_is_valid(make_ino(4096, 0), &g));
+    assert!(!ino_is_valid(make_ino(g.journal_start, 0), &g));
+    assert!(!ino_is_valid(0, &g));
 }
 
 #[test]
@@ -332,18 +392,28 @@ fn dirent_malformed_slot_is_an_error() {
 #[test]
 fn indirect_get_set_verify() {
     let mut b = zero();
-    indirect_set(&mut b, 0, 5);
-    indirect_set(&mut b, PTRS_PER_BLOCK as u32 - 1, 999);
+    let g = Geometry::for_blocks(4096).unwrap();
+    let g_short = Geometry::for_blocks(4095).unwrap();
+    indirect_set(&mut b, 0, g.data_start);
+    indirect_set(&mut b, PTRS_PER_BLOCK as u32 - 1, 4095);
     indirect_set(&mut b, PTRS_PER_BLOCK as u32, 1234); // ignored: the checksum slot
     assert_eq!(indirect_get(&b, PTRS_PER_BLOCK as u32), NULL);
     seal_block(&mut b, crc32c);
-    assert_eq!(indirect_get(&b, 0), 5);
-    assert_eq!(indirect_get(&b, PTRS_PER_BLOCK as u32 - 1), 999);
-    assert_eq!(indirect_verify(&b, 1000, crc32c), Ok(()));
-    assert_eq!(indirect_verify(&b, 999, crc32c), Err(FormatError::BadValue));
+    assert_eq!(indirect_get(&b, 0), g.data_start);
+    assert_eq!(indirect_get(&b, PTRS_PER_BLOCK as u32 - 1), 4095);
+    assert_eq!(indirect_verify(&b, &g, crc32c), Ok(()));
+    assert_eq!(
+        indirect_verify(&b, &g_short, crc32c),
+        Err(FormatError::BadValue)
+    );
+    // A pointer into the journal is rejected too.
+    let mut j = b;
+    indirect_set(&mut j, 1, g.journal_start + 3);
+    seal_block(&mut j, crc32c);
+    assert_eq!(indirect_verify(&j, &g, crc32c), Err(FormatError::BadValue));
     b[100] ^= 1;
     assert_eq!(
-        indirect_verify(&b, 1000, crc32c),
+        indirect_verify(&b, &g, crc32c),
         Err(FormatError::BadChecksum)
     );
 }

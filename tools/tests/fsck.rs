@@ -56,7 +56,7 @@ fn free_ino(img: &TempImage) -> u32 {
             let cluster = img.read(c);
             for slot in 0..INODES_PER_CLUSTER {
                 let ino = make_ino(c, slot);
-                if Inode::decode(&cluster, ino, sb.blocks, crc32c) == Ok(None) {
+                if Inode::decode(&cluster, ino, &sb.geometry().unwrap(), crc32c) == Ok(None) {
                     return ino;
                 }
             }
@@ -575,4 +575,135 @@ fn operational_errors() {
         "{}",
         r.stderr
     );
+}
+
+/// The jbd2 superblock: a damaged one is reported and, with no log to
+/// replay, rewritten as an empty journal.
+#[test]
+fn journal_superblock_checksum() {
+    corruption_case("journal-csum", |img, _| {
+        img.edit(1, |b| b[0x20] ^= 1); // s_errno, checksum left stale
+        vec!["journal superblock: checksum mismatch".into()]
+    });
+}
+
+#[test]
+fn journal_superblock_wrong_region() {
+    corruption_case("journal-region", |img, _| {
+        let sb = img.superblock();
+        let g = sb.geometry().unwrap();
+        let mut j = dinofs_tools::journal::JournalSuperblock::new(&g, sb.uuid, 5);
+        j.maxlen -= 1;
+        let mut b = [0u8; BLOCK_SIZE];
+        j.encode(&mut b, crc32c);
+        img.write(1, &b);
+        vec!["do not match the region".into()]
+    });
+}
+
+#[test]
+fn journal_superblock_gone() {
+    corruption_case("journal-zero", |img, _| {
+        img.write(1, &[0u8; BLOCK_SIZE]);
+        vec!["journal superblock (block 1): bad magic".into()]
+    });
+}
+
+/// A log marked as needing recovery that holds nothing (an empty log from
+/// s_start): the replay finds no transaction; -n says so and changes
+/// nothing, -y marks the journal empty.
+#[test]
+fn journal_empty_log_needing_recovery() {
+    let (img, _) = sample_image("journal-recover");
+    let sb = img.superblock();
+    let g = sb.geometry().unwrap();
+    let mut j = dinofs_tools::journal::JournalSuperblock::new(&g, sb.uuid, 5);
+    j.start = j.first;
+    let mut b = [0u8; BLOCK_SIZE];
+    j.encode(&mut b, crc32c);
+    img.write(1, &b);
+    let r = fsck("-n", &img.path);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert!(
+        r.stdout.contains(
+            "journal needs recovery: 0 transaction(s), 0 block(s) replayed in memory only"
+        ),
+        "{}",
+        r.text()
+    );
+    assert_eq!(*img.read(1), b, "-n wrote the journal");
+    let r = fsck("-y", &img.path);
+    assert_eq!(r.code, 0, "{}", r.text());
+    let j = dinofs_tools::journal::JournalSuperblock::decode(&img.read(1)).unwrap();
+    assert_eq!((j.start, j.sequence), (0, 5));
+    assert_clean(&img.path);
+}
+
+/// A real transaction (the blocks a change made, logged by the tools'
+/// jbd2 log writer): -n checks the image as replayed and writes nothing;
+/// -y replays it, and the image is then the changed one. A later revoke
+/// keeps a block out of the replay; an uncommitted transaction is dropped.
+#[test]
+fn journal_transactions_are_replayed() {
+    for case in ["plain", "revoke", "uncommitted"] {
+        let (img, s) = sample_image(&format!("journal-tx-{case}"));
+        let changed = TempImage::new(&format!("journal-tx-{case}-new"));
+        std::fs::copy(&img.path, &changed.path).unwrap();
+        // The change: a new label in block 0 and new bytes in a file.
+        let mut sb = changed.superblock();
+        sb.label[..7].copy_from_slice(b"changed");
+        changed.write_superblock(&sb);
+        let file = changed.inode(s.big);
+        changed.edit(file.direct[0], |b| b[..5].copy_from_slice(b"new!!"));
+        let before = std::fs::read(&img.path).unwrap();
+        let dev = img.device(true);
+        let revoke: &[u32] = if case == "revoke" {
+            &[file.direct[0]]
+        } else {
+            &[]
+        };
+        let logged = dinofs_tools::journal::log_differences(
+            &dev,
+            &changed.device(false),
+            revoke,
+            case == "uncommitted",
+        )
+        .unwrap();
+        assert_eq!(logged, vec![0, file.direct[0]]);
+        let r = fsck("-n", &img.path);
+        assert_eq!(r.code, 0, "{case}: {}", r.text());
+        let want = match case {
+            "plain" => "1 transaction(s), 2 block(s) replayed",
+            "revoke" => "2 transaction(s), 1 block(s) replayed",
+            _ => "0 transaction(s), 0 block(s) replayed",
+        };
+        assert!(r.stdout.contains(want), "{case}: {}", r.text());
+        let r = fsck("-y", &img.path);
+        assert_eq!(r.code, 0, "{case}: {}", r.text());
+        assert_clean(&img.path);
+        let label_changed = &img.superblock().label[..7] == b"changed";
+        let data_changed = &img.read(file.direct[0])[..5] == b"new!!";
+        assert_eq!(
+            (label_changed, data_changed),
+            match case {
+                "plain" => (true, true),
+                "revoke" => (true, false),
+                _ => (false, false),
+            },
+            "{case}"
+        );
+        let j = dinofs_tools::journal::JournalSuperblock::decode(&img.read(1)).unwrap();
+        assert_eq!(j.start, 0, "{case}: journal left needing recovery");
+        assert_ne!(std::fs::read(&img.path).unwrap(), before);
+    }
+}
+
+/// Images of format version 1 (no journal) are refused with a clear message.
+#[test]
+fn version_1_is_refused() {
+    let (img, _) = sample_image("v1");
+    img.edit_sealed(0, |b| b[8] = 1);
+    let r = fsck("-n", &img.path);
+    assert_eq!(r.code, 8, "{}", r.text());
+    assert!(r.text().contains("version 1"), "{}", r.text());
 }

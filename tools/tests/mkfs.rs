@@ -44,32 +44,32 @@ fn whole_image_then_fsck_clean() {
 #[test]
 fn nblocks_extends_an_image() {
     let img = TempImage::with_blocks("extend", 100);
-    let r = mkfs(&["-q", img.path.to_str().unwrap(), "1000"]);
+    let r = mkfs(&["-q", img.path.to_str().unwrap(), "3000"]);
     assert_eq!(r.code, 0, "{}", r.text());
     assert_eq!(r.stdout, "", "-q prints nothing");
-    assert_eq!(len(&img), 1000 * BLOCK_SIZE as u64);
-    assert_eq!(img.superblock().blocks, 1000);
+    assert_eq!(len(&img), 3000 * BLOCK_SIZE as u64);
+    assert_eq!(img.superblock().blocks, 3000);
     assert_clean(&img.path);
 }
 
 #[test]
 fn nblocks_smaller_than_the_image() {
-    let img = TempImage::with_blocks("smaller", 1000);
-    assert_eq!(mkfs(&[img.path.to_str().unwrap(), "500"]).code, 0);
+    let img = TempImage::with_blocks("smaller", 4000);
+    assert_eq!(mkfs(&[img.path.to_str().unwrap(), "2500"]).code, 0);
     assert_eq!(
         len(&img),
-        1000 * BLOCK_SIZE as u64,
+        4000 * BLOCK_SIZE as u64,
         "the image is not shrunk"
     );
-    assert_eq!(img.superblock().blocks, 500);
+    assert_eq!(img.superblock().blocks, 2500);
     assert_clean(&img.path);
 }
 
 #[test]
 fn nblocks_creates_a_missing_image_and_takes_suffixes() {
     let img = TempImage::new("create");
-    assert_eq!(mkfs(&[img.path.to_str().unwrap(), "4M"]).code, 0);
-    assert_eq!(img.superblock().blocks, 1024);
+    assert_eq!(mkfs(&[img.path.to_str().unwrap(), "12M"]).code, 0);
+    assert_eq!(img.superblock().blocks, 3072);
     assert_clean(&img.path);
     // Without a size, a missing file is an error.
     let missing = TempImage::new("missing");
@@ -80,7 +80,7 @@ fn nblocks_creates_a_missing_image_and_takes_suffixes() {
 
 #[test]
 fn options_in_any_order_and_label() {
-    let img = TempImage::with_blocks("label", 256);
+    let img = TempImage::with_blocks("label", MIN_BLOCKS);
     let p = img.path.to_str().unwrap();
     let r = mkfs(&[p, "-f", "-L", "scratch", "-b", "4096", "-q"]);
     assert_eq!(r.code, 0, "{}", r.text());
@@ -93,13 +93,13 @@ fn options_in_any_order_and_label() {
 
 #[test]
 fn refuses_other_block_sizes() {
-    let img = TempImage::with_blocks("bs", 256);
+    let img = TempImage::with_blocks("bs", MIN_BLOCKS);
     for bs in ["1024", "8192", "4k"] {
         let r = mkfs(&["-b", bs, img.path.to_str().unwrap()]);
         assert_eq!(r.code, 1, "-b {bs}");
         assert!(r.stderr.contains("not supported"), "{}", r.stderr);
     }
-    assert_eq!(len(&img), 256 * BLOCK_SIZE as u64);
+    assert_eq!(len(&img), MIN_BLOCKS * BLOCK_SIZE as u64);
     assert_eq!(fsck("-n", &img.path).code, 8, "nothing was written");
 }
 
@@ -136,10 +136,12 @@ fn larger_than_max_is_clamped() {
 
 #[test]
 fn usage_errors() {
-    let img = TempImage::with_blocks("usage", 256);
+    let img = TempImage::with_blocks("usage", MIN_BLOCKS);
     let p = img.path.to_str().unwrap();
     for args in [
         &[][..],
+        &["-J", "4", p],
+        &["-J", "device=/dev/sdb", p],
         &["-z", p],
         &[p, "12x"],
         &[p, "100", "extra"],
@@ -173,4 +175,43 @@ fn never_prompts_and_overwrites() {
     assert_ne!(new.uuid, old.uuid);
     assert_eq!((new.clusters, new.orphan_head), (1, 0));
     assert_clean(&img.path);
+}
+
+#[test]
+fn journal_size_option_and_default() {
+    // The default: mke2fs's table (4 MiB below 128 MiB, 16 MiB from there).
+    for (blocks, want) in [(MIN_BLOCKS, 1024u32), (32_768, 4096)] {
+        let img = TempImage::with_blocks("journal-default", blocks);
+        let r = mkfs(&[img.path.to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.text());
+        assert!(
+            r.stdout.contains(&format!("journal: {want} blocks")),
+            "{}",
+            r.stdout
+        );
+        let sb = img.superblock();
+        assert_eq!((sb.journal_start, sb.journal_blocks), (1, want));
+        assert_clean(&img.path);
+    }
+    // -J size= in MiB.
+    let img = TempImage::with_blocks("journal-size", 16_384);
+    let p = img.path.to_str().unwrap();
+    let r = mkfs(&["-q", "-J", "size=8", p]);
+    assert_eq!(r.code, 0, "{}", r.text());
+    assert_eq!(img.superblock().journal_blocks, 2048);
+    let g = img.superblock().geometry().unwrap();
+    assert_eq!(g.data_start, 1 + 2048 + 2);
+    let j = dinofs_tools::journal::JournalSuperblock::decode(&img.read(1)).unwrap();
+    assert_eq!((j.first, j.maxlen, j.start), (2, 2049, 0));
+    assert_clean(&img.path);
+    // Too small for jbd2, too large for the filesystem, too large at all.
+    for (size, what) in [
+        ("size=3", "out of range"),
+        ("size=33", "does not fit"),
+        ("size=2048", "out of range"),
+    ] {
+        let r = mkfs(&["-J", size, p]);
+        assert_eq!(r.code, 1, "-J {size}");
+        assert!(r.stderr.contains(what), "-J {size}: {}", r.stderr);
+    }
 }

@@ -12,6 +12,11 @@
 //! adds progress notes. Exit codes are e2fsck's: 0 clean, 1 errors fixed,
 //! 4 errors left uncorrected, 8 operational error (unreadable device, not
 //! dinofs, usage, repair of a mounted device).
+//!
+//! A jbd2 journal that needs recovery is replayed first, as e2fsck does and
+//! as the next mount would: with `-n` in memory only (the check sees the
+//! replayed image, the device is untouched), with `-y`/`-p` on the device,
+//! the journal then marked empty. The replay alone is not an error.
 
 use dinofs_tools::cli;
 use dinofs_tools::device::Device;

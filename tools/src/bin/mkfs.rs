@@ -3,8 +3,14 @@
 //! `mkfs.dinofs`: creates an empty dinofs filesystem.
 //!
 //! ```text
-//! mkfs.dinofs [-b 4096] [-q] [-f] [-L label] DEVICE|IMAGE [NBLOCKS]
+//! mkfs.dinofs [-b 4096] [-q] [-f] [-L label] [-J size=MiB] DEVICE|IMAGE [NBLOCKS]
 //! ```
+//!
+//! The filesystem gets a jbd2 journal of `-J size=` MiB (as `mke2fs -J
+//! size=`), by default sized as `mke2fs` sizes one for 4 KiB blocks: 4 MiB
+//! below 128 MiB, 16 MiB below 1 GiB, and so on up to 1 GiB
+//! (`format::default_journal_blocks`); at least 4 MiB (1,024 blocks, jbd2's
+//! minimum) and at most half the filesystem.
 //!
 //! Never prompts (fstests pipes `yes` into mkfs, and there is nothing to
 //! ask): an existing filesystem is overwritten silently, `-f` is accepted
@@ -16,14 +22,38 @@
 use dinofs_tools::builder::{self, format_uuid, MkfsOptions};
 use dinofs_tools::cli;
 use dinofs_tools::device::Device;
-use dinofs_tools::format::{BLOCK_SIZE, MAX_BLOCKS, MIN_BLOCKS};
+use dinofs_tools::format::{
+    Geometry, BLOCK_SIZE, MAX_BLOCKS, MAX_JOURNAL_BLOCKS, MIN_BLOCKS, MIN_JOURNAL_BLOCKS,
+};
 use dinofs_tools::mounts;
 use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::path::Path;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: mkfs.dinofs [-b 4096] [-q] [-f] [-L label] DEVICE|IMAGE [NBLOCKS]";
+const USAGE: &str =
+    "usage: mkfs.dinofs [-b 4096] [-q] [-f] [-L label] [-J size=MiB] DEVICE|IMAGE [NBLOCKS]";
+
+/// Parses `-J`'s value: `size=N`, N in MiB (mke2fs's unit), into blocks.
+fn parse_journal(s: &str) -> Result<u32, Failure> {
+    let Some(n) = s.strip_prefix("size=") else {
+        return usage(format!("-J {s}: only size=MiB is supported"));
+    };
+    let blocks = n
+        .parse::<u64>()
+        .ok()
+        .and_then(|mib| mib.checked_mul((1 << 20) / BLOCK_SIZE as u64));
+    match blocks {
+        Some(b) if (MIN_JOURNAL_BLOCKS as u64..=MAX_JOURNAL_BLOCKS as u64).contains(&b) => {
+            Ok(b as u32)
+        }
+        _ => fail(format!(
+            "journal size {n} MiB is out of range: {} to {} MiB",
+            (MIN_JOURNAL_BLOCKS as usize * BLOCK_SIZE) >> 20,
+            (MAX_JOURNAL_BLOCKS as usize * BLOCK_SIZE) >> 20
+        )),
+    }
+}
 
 /// A failure: the message to print, and whether to print the usage line.
 struct Failure {
@@ -64,7 +94,7 @@ fn parse_blocks(s: &str) -> Option<u64> {
 }
 
 fn run() -> Result<(), Failure> {
-    let args = cli::parse(std::env::args_os().skip(1), "qf", "bL").or_else(usage)?;
+    let args = cli::parse(std::env::args_os().skip(1), "qf", "bLJ").or_else(usage)?;
     let quiet = args.has('q');
     if let Some(bs) = args.value('b') {
         if bs.parse::<u64>().ok() != Some(BLOCK_SIZE as u64) {
@@ -80,6 +110,7 @@ fn run() -> Result<(), Failure> {
         }
         label[..l.len()].copy_from_slice(l.as_bytes());
     }
+    let journal = args.value('J').map(parse_journal).transpose()?;
     let (path, nblocks): (&OsString, Option<u64>) = match args.operands.as_slice() {
         [path] => (path, None),
         [path, n] => {
@@ -157,20 +188,31 @@ fn run() -> Result<(), Failure> {
     let mut opts =
         MkfsOptions::new(blocks).or_else(|e| fail(format!("cannot get random bytes: {e}")))?;
     opts.label = label;
+    opts.journal_blocks = journal;
+    if Geometry::new(blocks, opts.journal_blocks()).is_none() {
+        return fail(format!(
+            "a journal of {} blocks does not fit a filesystem of {blocks} blocks (at most half of it)",
+            opts.journal_blocks()
+        ));
+    }
     let sb = builder::mkfs(dev, &opts).or_else(|e| fail(format!("{shown}: {e}")))?;
     if !quiet {
         let geo = sb.geometry();
         let (bitmap_blocks, data_start) = geo.map_or((0, 0), |g| (g.bitmap_blocks, g.data_start));
+        let journal_mib = (sb.journal_blocks as usize * BLOCK_SIZE) >> 20;
         let label = String::from_utf8_lossy(&sb.label);
         let label = label.trim_end_matches('\0');
         println!(
             "mkfs.dinofs: {shown}: {} blocks of {BLOCK_SIZE} bytes ({} MiB), {} free; \
+             journal: {} blocks ({journal_mib} MiB) from block {}; \
              {bitmap_blocks} bitmap block(s) each for blocks and inode clusters; \
              data from block {data_start}; root directory inode {}; \
              {} inodes available; label '{label}'; uuid {}",
             sb.blocks,
             (sb.blocks * BLOCK_SIZE as u64) >> 20,
             sb.free_blocks,
+            sb.journal_blocks,
+            sb.journal_start,
             sb.root_ino,
             sb.available_inodes(),
             format_uuid(&sb.uuid),

@@ -39,6 +39,14 @@
 //!                                            CPU t, each unlinking DIR/t<t>/f000000..
 //!                                            (COUNT files); files per second
 //! dinofs-workload lookup DIR COUNT           stat(2) DIR/f000000.. (COUNT names)
+//! dinofs-workload jsb DEV [FIELD=VALUE]      print the jbd2 superblock's state
+//!                                            (start, sequence, errno), or set one
+//!                                            of them and reseal its checksum
+//! dinofs-workload jtx DEV FROM [revoke=B] [uncommitted]
+//!                                            log one jbd2 transaction into DEV's
+//!                                            journal holding every block FROM has
+//!                                            different (journal excepted); mark
+//!                                            the log as needing recovery
 //! ```
 
 use std::collections::HashSet;
@@ -359,12 +367,16 @@ fn set_inode_blocks(dev: &Path, ino: u32, value: u32) -> io::Result<String> {
     use dinofs_format as format;
     use std::os::unix::fs::FileExt;
     let f = OpenOptions::new().read(true).write(true).open(dev)?;
-    let fs_blocks = f.metadata().map(|_| u64::MAX)?;
-    let at = format::ino_cluster(ino) as u64 * format::BLOCK_SIZE as u64;
-    let mut b = [0u8; format::BLOCK_SIZE];
-    f.read_exact_at(&mut b, at)?;
     let bad = || io::Error::from(io::ErrorKind::InvalidData);
-    let mut d = format::Inode::decode(&b, ino, fs_blocks, dinofs_tools::crc32c)
+    let mut b = [0u8; format::BLOCK_SIZE];
+    f.read_exact_at(&mut b, 0)?;
+    let geo = format::Superblock::decode(&b, dinofs_tools::crc32c)
+        .ok()
+        .and_then(|sb| sb.geometry())
+        .ok_or_else(bad)?;
+    let at = format::ino_cluster(ino) as u64 * format::BLOCK_SIZE as u64;
+    f.read_exact_at(&mut b, at)?;
+    let mut d = format::Inode::decode(&b, ino, &geo, dinofs_tools::crc32c)
         .map_err(|_| bad())?
         .ok_or_else(bad)?;
     d.blocks = value;
@@ -448,7 +460,7 @@ fn extend(file: &Path, how: &str, bytes: u64) -> io::Result<String> {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR | reseal DEV BLOCK | seekdir DIR | set-inode-blocks DEV INO VALUE | extend FILE truncate|pwrite|mmap BYTES | unlink-time FILE | unlink-par DIR THREADS COUNT | lookup DIR COUNT");
+    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR | reseal DEV BLOCK | seekdir DIR | set-inode-blocks DEV INO VALUE | extend FILE truncate|pwrite|mmap BYTES | unlink-time FILE | unlink-par DIR THREADS COUNT | lookup DIR COUNT | jsb DEV [start|sequence|errno=VALUE] | jtx DEV FROM [revoke=BLOCK] [uncommitted]");
     ExitCode::from(2)
 }
 
@@ -521,6 +533,72 @@ fn lookup(dir: &Path, count: u64) -> io::Result<String> {
     ))
 }
 
+/// Prints (or sets one field of) the jbd2 superblock of the dinofs on `dev`:
+/// `start=` (`s_start`, 0 = empty log; `first` for the log's first block),
+/// `sequence=`, `errno=` (`s_errno`), resealed with a valid checksum.
+fn jsb(dev: &Path, set: Option<&str>) -> io::Result<String> {
+    use dinofs_format as format;
+    use dinofs_tools::journal::JournalSuperblock;
+    use std::os::unix::fs::FileExt;
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+    let f = OpenOptions::new()
+        .read(true)
+        .write(set.is_some())
+        .open(dev)?;
+    let mut b = [0u8; format::BLOCK_SIZE];
+    f.read_exact_at(&mut b, 0)?;
+    let sb = format::Superblock::decode(&b, dinofs_tools::crc32c)
+        .map_err(|_| bad("not a dinofs superblock"))?;
+    let at = sb.journal_start as u64 * format::BLOCK_SIZE as u64;
+    f.read_exact_at(&mut b, at)?;
+    let mut j = JournalSuperblock::decode(&b).ok_or_else(|| bad("no jbd2 superblock"))?;
+    if let Some(set) = set {
+        let (field, value) = set.split_once('=').ok_or_else(|| bad("FIELD=VALUE"))?;
+        let value = if value == "first" {
+            j.first as i64
+        } else {
+            value.parse::<i64>().map_err(|_| bad("bad value"))?
+        };
+        match field {
+            "start" => j.start = value as u32,
+            "sequence" => j.sequence = value as u32,
+            "errno" => j.errno = value as i32,
+            _ => return Err(bad("field is start, sequence or errno")),
+        }
+        j.update(&mut b, dinofs_tools::crc32c);
+        f.write_all_at(&b, at)?;
+        f.sync_all()?;
+    }
+    Ok(format!(
+        "start={} sequence={} errno={} first={} maxlen={}",
+        j.start, j.sequence, j.errno, j.first, j.maxlen
+    ))
+}
+
+/// Logs the blocks `from` has different from `dev` as one transaction in
+/// `dev`'s journal (`journal::log_differences`).
+fn jtx(dev: &Path, from: &Path, opts: &[String]) -> io::Result<String> {
+    use dinofs_tools::device::Device;
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidInput, what.to_string());
+    let mut revoke = Vec::new();
+    let mut uncommitted = false;
+    for o in opts {
+        if let Some(b) = o.strip_prefix("revoke=") {
+            revoke.push(b.parse::<u32>().map_err(|_| bad("revoke=BLOCK"))?);
+        } else if o == "uncommitted" {
+            uncommitted = true;
+        } else {
+            return Err(bad("options: revoke=BLOCK, uncommitted"));
+        }
+    }
+    let d = Device::open(dev, true)?;
+    let f = Device::open(from, false)?;
+    let logged = dinofs_tools::journal::log_differences(&d, &f, &revoke, uncommitted)
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let list: Vec<String> = logged.iter().map(u32::to_string).collect();
+    Ok(format!("logged={} blocks={}", logged.len(), list.join(",")))
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let num = |i: usize| args.get(i).and_then(|s| s.parse::<u64>().ok());
@@ -576,6 +654,11 @@ fn main() -> ExitCode {
         (Some("lookup"), Some(d)) => match num(2) {
             Some(c) => lookup(&d, c),
             _ => return usage(),
+        },
+        (Some("jsb"), Some(d)) => jsb(&d, args.get(2).map(String::as_str)),
+        (Some("jtx"), Some(d)) => match args.get(2) {
+            Some(from) => jtx(&d, Path::new(from), &args[3..]),
+            None => return usage(),
         },
         (Some("statfs"), Some(d)) => match num(2) {
             Some(s) => statfs(&d, s),

@@ -221,7 +221,7 @@ impl Checker<'_> {
 
         let shown = show(name);
         let Some(target) = self.inodes.get_mut(&ino) else {
-            let what = if ino_is_valid(ino, self.blocks) {
+            let what = if ino_is_valid(ino, &self.geo) {
                 "free"
             } else {
                 "invalid"

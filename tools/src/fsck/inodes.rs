@@ -83,7 +83,7 @@ impl Checker<'_> {
             let block = self.io.read(c)?;
             for slot in 0..INODES_PER_CLUSTER {
                 let ino = make_ino(c, slot);
-                let problem = match Inode::decode(&block, ino, self.blocks, crc32c) {
+                let problem = match Inode::decode_loose(&block, ino, &self.geo, crc32c) {
                     Ok(None) => continue,
                     Ok(Some(inode)) => {
                         self.inodes.insert(ino, InodeState::new(inode));

@@ -5,8 +5,9 @@
 //! [`check`] reads the whole filesystem and verifies everything the format
 //! promises, in passes:
 //!
-//! 0. superblock and bitmaps (`mod.rs`): checksums, geometry,
-//!    no bits past the end;
+//! 0. superblock, journal superblock and bitmaps (`mod.rs`): checksums,
+//!    geometry, the jbd2 superblock against the region the superblock
+//!    records, no bits past the end;
 //! 1. `inodes.rs`: every inode in every cluster the cluster map names, and
 //!    every block it maps (range, checksums, no block owned twice);
 //! 2. `dirs.rs`: the directory tree, breadth-first from the root: entries
@@ -43,6 +44,7 @@ use crate::format::{
     self, Block, FormatError, Geometry, Inode, Superblock, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO,
     S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK,
 };
+use crate::journal::{JournalSuperblock, Replay};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::io;
@@ -226,7 +228,8 @@ type Result<T> = std::result::Result<T, FsckError>;
 /// `dev` must be writable for repairs.
 pub fn check(dev: &Device, opts: &Options) -> Result<Report> {
     let mut c = Checker::new(dev, opts)?;
-    c.note("pass 0: superblock and bitmaps");
+    c.note("pass 0: superblock, journal and bitmaps");
+    c.check_journal()?;
     c.load_bitmaps()?;
     c.note("pass 1: inode clusters, inodes and block maps");
     c.check_inodes()?;
@@ -493,6 +496,94 @@ impl<'a> Checker<'a> {
     fn set_owner(&mut self, b: u32, owner: u32) {
         if let Some(o) = self.owner.get_mut(b as usize) {
             *o = owner;
+        }
+    }
+
+    /// Pass 0, first: the jbd2 journal superblock, and the log's replay.
+    ///
+    /// A log that needs recovery is replayed first, as the mount would
+    /// (`Replay::scan` walks it as `jbd2_journal_recover` does): the
+    /// replayed blocks and an emptied journal superblock go to the overlay,
+    /// so every later pass checks the image as replayed; `-n` writes
+    /// nothing, `-y`/`-p` write the replay. A damaged journal superblock
+    /// whose log needs no replay is rewritten as an empty journal (as
+    /// e2fsck recreates a journal).
+    fn check_journal(&mut self) -> Result<()> {
+        let at = self.geo.journal_start;
+        let raw = self.io.read(at)?;
+        let problems = JournalSuperblock::check(&raw, &self.geo, &self.sb.uuid, crc32c);
+        let decoded = JournalSuperblock::decode(&raw);
+        if problems.is_empty() {
+            if let Some(j) = decoded {
+                if j.errno != 0 {
+                    self.info(format!(
+                        "journal records error {} from an earlier mount (the kernel reports and clears it at the next mount)",
+                        j.errno
+                    ));
+                }
+                if j.needs_recovery() {
+                    self.replay_journal(&j, raw)?;
+                }
+            }
+            return Ok(());
+        }
+        for p in problems {
+            self.error(p);
+        }
+        if decoded.is_some_and(|j| j.needs_recovery()) {
+            self.fatal(
+                "journal superblock damaged while the log needs recovery: its transactions are lost if the journal is recreated"
+                    .into(),
+            );
+        }
+        let sequence = decoded.map_or(1, |j| j.sequence.wrapping_add(1).max(1));
+        let mut fresh = Box::new([0u8; format::BLOCK_SIZE]);
+        JournalSuperblock::new(&self.geo, self.sb.uuid, sequence).encode(&mut fresh, crc32c);
+        self.io.write(at, fresh);
+        self.info("journal superblock rewritten (an empty journal)".into());
+        Ok(())
+    }
+
+    /// Replays the log of `j` (superblock block `raw`) into the overlay and
+    /// marks the journal empty there; decodes block 0 again if the replay
+    /// rewrote it.
+    fn replay_journal(&mut self, j: &JournalSuperblock, mut raw: Box<Block>) -> Result<()> {
+        let io = &self.io;
+        let mut read = |n: u32| io.read(n);
+        let r = Replay::scan(j, &self.geo, &mut read, crc32c)?;
+        let replayed = r.blocks.len();
+        for p in &r.problems {
+            self.error(p.clone());
+        }
+        for (b, data) in r.blocks {
+            self.io.write(b, data);
+        }
+        let mut empty = *j;
+        empty.start = 0;
+        empty.sequence = r.end_sequence.max(1);
+        empty.update(&mut raw, crc32c);
+        self.io.write(self.geo.journal_start, raw);
+        self.info(format!(
+            "journal needs recovery: {} transaction(s), {} block(s) replayed{} ({} revoked)",
+            r.transactions,
+            replayed,
+            if self.opts.repair {
+                ""
+            } else {
+                " in memory only (-n)"
+            },
+            r.revoked
+        ));
+        let block0 = self.io.read(format::SUPERBLOCK_BLOCK)?;
+        match Superblock::decode(&block0, crc32c) {
+            Ok(sb) if sb.geometry() == Some(self.geo) => {
+                self.sb = sb;
+                self.original_sb = sb;
+                Ok(())
+            }
+            _ => Err(FsckError::BadSuperblock(
+                "the journal replay leaves an invalid superblock or another layout".into(),
+            )),
         }
     }
 

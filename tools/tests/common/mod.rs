@@ -89,7 +89,7 @@ impl TempImage {
 
     pub fn inode(&self, ino: u32) -> Inode {
         let c = self.read(format::ino_cluster(ino));
-        Inode::decode(&c, ino, self.superblock().blocks, crc32c)
+        Inode::decode(&c, ino, &self.superblock().geometry().unwrap(), crc32c)
             .unwrap()
             .unwrap()
     }
@@ -176,6 +176,8 @@ pub fn mkfs_options(blocks: u64) -> MkfsOptions {
             sec: 1_700_000_000,
             nsec: 5,
         },
+        journal_blocks: None,
+        journal_sequence: 1,
     }
 }
 

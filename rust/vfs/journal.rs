@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A jbd2 journal (`journal_t`) in a fixed region of a filesystem's own
+//! block device: the kernel's journaling layer, as ext4 and ocfs2 use it.
+//!
+//! The 6.12 `kernel` crate has no jbd2 abstraction. This one covers the
+//! journal's lifetime: [`Journal::load`] is `jbd2_journal_init_dev` over the
+//! region (with `JBD2_BARRIER`, so every commit is a cache flush plus a FUA
+//! write) followed by `jbd2_journal_load`, which replays whatever the log
+//! holds and starts the commit thread (`kjournald2`); dropping the
+//! [`Journal`] is `jbd2_journal_destroy`, which commits, checkpoints and
+//! marks the log empty (and writes nothing when it already is).
+//!
+//! jbd2 addresses the region with an identity map: the journal's
+//! superblock is device block `start`, its log blocks are device blocks
+//! `start + 1 .. len` (`s_first`, `s_maxlen`), so `len` is one past the
+//! region's last block, not its length (`Documentation/format.rst`,
+//! "The journal").
+//!
+//! A [`Handle`] is one atomic update (`handle_t`), started on the current
+//! task by [`Journal::start`] with the log space (credits) it may use, and
+//! stopped when dropped. [`Journal::quiesce`] is the freeze-time barrier.
+//!
+//! # Invariants
+//!
+//! [`Journal::ptr`] is a journal returned by `jbd2_journal_init_dev` that
+//! `jbd2_journal_load` loaded successfully, not yet destroyed, owned by
+//! this value.
+
+use super::{FileSystem, SuperBlock};
+use crate::bindings;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::error::to_result;
+use kernel::ffi::c_int;
+use kernel::prelude::*;
+
+/// `JBD2_FEATURE_INCOMPAT_CSUM_V3` (a macro in `jbd2.h`).
+const INCOMPAT_CSUM_V3: kernel::ffi::c_ulong = 0x10;
+
+/// A loaded jbd2 journal. See the module documentation.
+pub(crate) struct Journal {
+    ptr: NonNull<bindings::journal_t>,
+}
+
+// SAFETY: jbd2 serialises every user of a journal with its own locks
+// (`j_state_lock`, `j_list_lock`, `j_barrier`); the journal is not tied to
+// the task that loaded it.
+unsafe impl Send for Journal {}
+// SAFETY: as above: every jbd2 entry point may be called concurrently.
+unsafe impl Sync for Journal {}
+
+/// What [`Journal::load`] found.
+pub(crate) struct Loaded {
+    /// The journal, loaded.
+    pub(crate) journal: Journal,
+    /// Whether the log held transactions that were replayed (the device's
+    /// cached blocks were rewritten: re-read what was read before).
+    pub(crate) replayed: bool,
+    /// The error an earlier mount's `jbd2_journal_abort` recorded in the
+    /// journal superblock (`s_errno`, negative), or 0.
+    pub(crate) recorded_error: i32,
+}
+
+/// Why [`Journal::load`] failed, for the caller's message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LoadError {
+    /// The journal superblock is not a valid one for this region (jbd2
+    /// printed which check failed); `Error` is jbd2's.
+    BadSuperblock(Error),
+    /// The journal superblock's checksum is wrong.
+    BadChecksum,
+    /// The journal lacks checksums (v3), which dinofs requires.
+    NoChecksums,
+    /// Replaying the log failed (I/O error, or a corrupt transaction).
+    Replay(Error),
+    /// Anything else (no memory for the journal).
+    Other(Error),
+}
+
+impl LoadError {
+    /// The error the mount fails with: `-EUCLEAN` for anything the disk
+    /// said, the kernel's error otherwise.
+    pub(crate) fn to_errno(self) -> Error {
+        match self {
+            Self::BadSuperblock(e) if e == EIO => EIO,
+            Self::BadSuperblock(_) | Self::BadChecksum | Self::NoChecksums => {
+                crate::kernel_ext::errno::euclean()
+            }
+            Self::Replay(e) if e == EIO => EIO,
+            Self::Replay(_) => crate::kernel_ext::errno::euclean(),
+            Self::Other(e) => e,
+        }
+    }
+}
+
+impl Journal {
+    /// Opens the journal whose superblock is device block `start` and
+    /// whose log ends before device block `len`, on `sb`'s device, and
+    /// loads it: replays the log if it needs it, starts the commit thread.
+    /// jbd2 checks the journal superblock against the region (magic,
+    /// block size, `s_first`/`s_maxlen`, features, checksum) and prints
+    /// what it rejects.
+    ///
+    /// Call from `fill_super`, after the block size is set.
+    pub(crate) fn load<T: FileSystem>(
+        sb: &SuperBlock<T>,
+        start: u32,
+        len: u32,
+    ) -> core::result::Result<Loaded, LoadError> {
+        let len = c_int::try_from(len).map_err(|_| LoadError::BadSuperblock(EINVAL))?;
+        let mut err: c_int = 0;
+        // SAFETY: `sb` is a live superblock on a block device whose block
+        // size was set; `err` is a valid out-pointer for the call.
+        let ptr =
+            unsafe { bindings::dinofs_journal_init(sb.as_ptr(), start as u64, len, &mut err) };
+        let Some(ptr) = NonNull::new(ptr) else {
+            let e = Error::from_errno(err);
+            return Err(if err == -(bindings::EBADMSG as c_int) {
+                LoadError::BadChecksum
+            } else if err == -(bindings::ENOMEM as c_int) {
+                LoadError::Other(e)
+            } else {
+                LoadError::BadSuperblock(e)
+            });
+        };
+        // From here on a failure destroys the journal: an unloaded journal
+        // is still JBD2_ABORT, so destroying it writes nothing.
+        let fail = |e: LoadError| {
+            // SAFETY: `ptr` came from jbd2_journal_init_dev and is not used
+            // again.
+            unsafe { bindings::jbd2_journal_destroy(ptr.as_ptr()) };
+            Err(e)
+        };
+        // SAFETY: an initialised journal.
+        if unsafe {
+            bindings::jbd2_journal_check_used_features(ptr.as_ptr(), 0, 0, INCOMPAT_CSUM_V3)
+        } == 0
+        {
+            return fail(LoadError::NoChecksums);
+        }
+        // SAFETY: an initialised journal; its superblock was read by
+        // jbd2_journal_init_dev.
+        let replayed = unsafe { bindings::dinofs_journal_needs_recovery(ptr.as_ptr()) };
+        // SAFETY: an initialised, not yet loaded journal.
+        if let Err(e) = to_result(unsafe { bindings::jbd2_journal_load(ptr.as_ptr()) }) {
+            return fail(LoadError::Replay(e));
+        }
+        // INVARIANT: loaded successfully; the value owns it.
+        let journal = Journal { ptr };
+        // SAFETY: a loaded journal (type invariant).
+        let recorded_error = unsafe { bindings::jbd2_journal_errno(journal.ptr.as_ptr()) };
+        Ok(Loaded {
+            journal,
+            replayed,
+            recorded_error,
+        })
+    }
+
+    /// The most credits one handle may ask for (jbd2's
+    /// `jbd2_max_user_trans_buffers`: a third of the log minus the commit's
+    /// own overhead). Operations that may need more roll over several
+    /// handles.
+    pub(crate) fn max_credits(&self) -> u32 {
+        // SAFETY: a loaded journal (type invariant); reads two fields set
+        // at load and never changed.
+        let n = unsafe { bindings::dinofs_journal_max_credits(self.ptr.as_ptr()) };
+        u32::try_from(n).unwrap_or(0)
+    }
+
+    /// Starts a handle that may log up to `credits` blocks and `revokes`
+    /// revoke records, waiting for log space or for a barrier
+    /// ([`Self::quiesce`]) if it has to. Inside a handle already running
+    /// on this task, returns that handle again (jbd2 counts the nesting;
+    /// the credits are the outer handle's).
+    ///
+    /// The caller holds freeze protection (`sb_start_write`, taken by the
+    /// VFS for system calls, or [`SuperBlock::start_intwrite`] for the
+    /// filesystem's own work) and no filesystem lock or folio lock: a
+    /// handle may wait for a commit, and a commit for the locks' holders.
+    ///
+    /// Fails with `EINVAL` for more credits than [`Self::max_credits`]
+    /// (jbd2 would WARN), `EROFS` once the journal is aborted.
+    ///
+    /// [`SuperBlock::start_intwrite`]: super::SuperBlock::start_intwrite
+    pub(crate) fn start(&self, credits: u32, revokes: u32) -> Result<Handle<'_>> {
+        if credits == 0 || credits > self.max_credits() {
+            return Err(EINVAL);
+        }
+        let credits = c_int::try_from(credits).map_err(|_| EINVAL)?;
+        let revokes = c_int::try_from(revokes).map_err(|_| EINVAL)?;
+        let mut err: c_int = 0;
+        // SAFETY: a loaded journal (type invariant); `err` is a valid
+        // out-pointer; credits are within jbd2's limit (checked above).
+        let ptr = unsafe {
+            bindings::dinofs_journal_start(self.ptr.as_ptr(), credits, revokes, &mut err)
+        };
+        match NonNull::new(ptr) {
+            // INVARIANT: started on this task by jbd2, stopped only by the
+            // value's drop; the value cannot leave the task (`!Send`).
+            Some(ptr) => Ok(Handle {
+                ptr,
+                _journal: PhantomData,
+                _task: PhantomData,
+            }),
+            None => Err(Error::from_errno(err)),
+        }
+    }
+
+    /// Tells jbd2 that the device's failed writes so far lost nothing the
+    /// filesystem needs (it rewrites what they carried, or decided they
+    /// carried nothing): jbd2 would otherwise see them at destroy and
+    /// abort the journal (`jbd2_check_fs_dev_write_error`). The errors are
+    /// marked seen, so a later sample of the device's errseq starts after
+    /// them.
+    pub(crate) fn forgive_write_errors(&self) {
+        // SAFETY: a loaded journal (type invariant); errseq updates are
+        // atomic.
+        unsafe { bindings::dinofs_journal_forgive_write_errors(self.ptr.as_ptr()) };
+    }
+
+    /// The freeze barrier (`ext4_freeze`): waits for every running handle
+    /// to stop and keeps new ones out, commits and checkpoints everything
+    /// and marks the log empty (`jbd2_journal_flush`), then lets handles in
+    /// again — the VFS freeze levels keep new ones out from there on.
+    pub(crate) fn quiesce(&self) -> Result {
+        // SAFETY: a loaded journal (type invariant); the caller starts no
+        // handle in between (it is freezing), and the updates lock taken
+        // here is released below on every path.
+        unsafe { bindings::jbd2_journal_lock_updates(self.ptr.as_ptr()) };
+        // SAFETY: as above.
+        let r = to_result(unsafe { bindings::jbd2_journal_flush(self.ptr.as_ptr(), 0) });
+        // SAFETY: taken above.
+        unsafe { bindings::jbd2_journal_unlock_updates(self.ptr.as_ptr()) };
+        r
+    }
+
+    /// Clears the error an earlier mount recorded ([`Loaded::recorded_error`])
+    /// in memory and in the journal superblock (written synchronously), as
+    /// ext4 does once it has reported it. A read-only mount leaves it.
+    pub(crate) fn clear_recorded_error(&self) -> Result {
+        // SAFETY: a loaded journal (type invariant).
+        to_result(unsafe { bindings::jbd2_journal_clear_err(self.ptr.as_ptr()) })?;
+        // SAFETY: as above; jbd2 writes the journal superblock under that
+        // buffer's lock, which it takes itself.
+        unsafe { bindings::jbd2_journal_update_sb_errno(self.ptr.as_ptr()) };
+        Ok(())
+    }
+}
+
+impl Drop for Journal {
+    /// `jbd2_journal_destroy`: commits what is running, checkpoints
+    /// everything, marks the log empty and stops the commit thread. If the
+    /// journal was aborted, or a write to the device failed since it was
+    /// loaded (jbd2 then aborts it), the log stays as it is and the next
+    /// mount replays it.
+    fn drop(&mut self) {
+        // SAFETY: a loaded journal we own (type invariant); nothing uses it
+        // after the drop.
+        unsafe { bindings::jbd2_journal_destroy(self.ptr.as_ptr()) };
+    }
+}
+
+/// A running jbd2 handle (`handle_t`). See [`Journal::start`].
+///
+/// # Invariants
+///
+/// `ptr` was started by `jbd2__journal_start` on the current task and is
+/// not yet stopped; the journal it belongs to outlives `'a`.
+pub(crate) struct Handle<'a> {
+    ptr: NonNull<bindings::handle_t>,
+    _journal: PhantomData<&'a Journal>,
+    /// A handle is stopped on the task that started it
+    /// (`current->journal_info`): not `Send`, not `Sync`.
+    _task: PhantomData<*mut ()>,
+}
+
+impl Handle<'_> {
+    /// Stops the handle and returns jbd2's verdict (`EIO` if the journal
+    /// was aborted meanwhile). Dropping it stops it too, ignoring that.
+    pub(crate) fn stop(self) -> Result {
+        let ptr = self.ptr;
+        core::mem::forget(self);
+        // SAFETY: a running handle of this task (type invariant), not used
+        // again: `self` was forgotten, so `Drop` does not stop it twice.
+        to_result(unsafe { bindings::jbd2_journal_stop(ptr.as_ptr()) })
+    }
+}
+
+impl Drop for Handle<'_> {
+    fn drop(&mut self) {
+        // SAFETY: a running handle of this task (type invariant); the drop
+        // is its last use.
+        unsafe { bindings::jbd2_journal_stop(self.ptr.as_ptr()) };
+    }
+}
