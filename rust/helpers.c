@@ -345,6 +345,12 @@ void dinofs_journal_forgive_write_errors(journal_t *journal)
 				 &journal->j_fs_dev_wb_err);
 }
 
+/* is_journal_aborted() is a static inline. */
+bool dinofs_journal_aborted(journal_t *journal)
+{
+	return is_journal_aborted(journal);
+}
+
 /* The most credits one handle may ask for (jbd2_max_user_trans_buffers). */
 int dinofs_journal_max_credits(journal_t *journal)
 {

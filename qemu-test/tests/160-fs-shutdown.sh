@@ -53,6 +53,7 @@ stat -f /mnt/d >/dev/null || fail "statfs after shutdown"
 dinofs-workload shutdown /mnt/d default || fail "a second shutdown is not a no-op"
 assert_fails "remount rw after shutdown" mount -o remount,rw /mnt/d
 klog | grep -q "filesystem shut down (NoLogFlush)" || fail "no shutdown message"
+klog | grep -q "Aborting journal on device ${DEV1#/dev/}" || fail "the shutdown did not abort the journal"
 umount /mnt/d || fail "umount after shutdown"
 klog | grep -q "unmounted after shutdown" || fail "no unmount message"
 [ -e "/sys/kernel/debug/dinofs/$(basename "$DEV1")" ] && fail "debugfs directory left behind"
@@ -60,6 +61,8 @@ out=$(fsck.dinofs -n "$DEV1" 2>&1) || fail "fsck -n after nologflush of a quiesc
 echo "$out" | grep -q "not cleanly unmounted" || fail "state not left dirty: $out"
 mount -t dinofs "$DEV1" /mnt/d
 klog | grep -q "recovered $N orphan inode(s)" || fail "no orphan recovery of $N"
+# ESHUTDOWN is recorded in the journal as no error.
+klog | grep -q "journal records error" && fail "the shutdown's abort was reported as an error"
 assert_eq "$(stat -f -c %f /mnt/d)" "$free0" "free blocks back to the baseline"
 assert_eq "$(inodes_in_use /mnt/d)" "$inodes0" "inodes back to the baseline"
 assert_eq "$(cat /mnt/d/probe)" probe "synced file intact"

@@ -718,14 +718,28 @@ fn shut_down_now(info: &DinoSb) -> bool {
     true
 }
 
+/// A handle could not start because the journal is aborted (jbd2 aborts
+/// it itself when a write to the log fails): the filesystem shuts down at
+/// once, as after a lost metadata write. Process context.
+pub(crate) fn journal_aborted(sb: &SuperBlock) {
+    let info = sb.info();
+    if shut_down_now(info) {
+        pr_crit!(
+            "{}: journal aborted (a write to the log failed); filesystem shut down, further I/O fails with EIO; unmount, the next mount replays the journal\n",
+            sb.id()
+        );
+    }
+}
+
 /// What `FS_IOC_SHUTDOWN`'s flags ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ShutdownMode {
     /// `FS_SHUTDOWN_FLAGS_DEFAULT`: write everything, then shut down.
     Default,
     /// `FS_SHUTDOWN_FLAGS_LOGFLUSH`: XFS writes its log and no data; dinofs
-    /// has no log, so it writes everything, as `Default` does. Writing
-    /// more than asked is always allowed of a shutdown.
+    /// logs no metadata in its journal yet, so it writes everything, as
+    /// `Default` does. Writing more than asked is always allowed of a
+    /// shutdown.
     LogFlush,
     /// `FS_SHUTDOWN_FLAGS_NOLOGFLUSH`: shut down now, write nothing more.
     NoLogFlush,
@@ -734,7 +748,7 @@ enum ShutdownMode {
 /// `FS_IOC_SHUTDOWN` flags, XFS's values: write everything, then shut
 /// down.
 const SHUTDOWN_DEFAULT: u32 = 0;
-/// dinofs has no log: as [`SHUTDOWN_DEFAULT`].
+/// dinofs logs no metadata yet: as [`SHUTDOWN_DEFAULT`].
 const SHUTDOWN_LOGFLUSH: u32 = 1;
 /// Shut down now, write nothing.
 const SHUTDOWN_NOLOGFLUSH: u32 = 2;
@@ -754,8 +768,10 @@ const SHUTDOWN_NOLOGFLUSH: u32 = 2;
 /// a quiescent point; the image left behind is consistent (`fsck.dinofs -n`
 /// clean). `NoLogFlush` keeps whatever the block device's writeback
 /// already had or still writes of buffers dirtied before the shutdown;
-/// dinofs has no journal, so an operation caught half-way by it may need
-/// `fsck.dinofs -y`. A second shutdown is a no-op.
+/// no metadata is logged in the journal yet, so an operation caught
+/// half-way by it may need `fsck.dinofs -y`. Every mode aborts the journal
+/// (`ESHUTDOWN`, recorded as no error) once the flag is set, as ext4 does.
+/// A second shutdown is a no-op.
 pub(crate) fn shutdown(sb: &SuperBlock, flags: u32) -> Result {
     let mode = match flags {
         SHUTDOWN_DEFAULT => ShutdownMode::Default,
@@ -775,6 +791,13 @@ pub(crate) fn shutdown(sb: &SuperBlock, flags: u32) -> Result {
         ShutdownMode::NoLogFlush => false,
     };
     let first = !info.shutdown.swap(true, SeqCst);
+    if first {
+        // As ext4: the journal is aborted, with ESHUTDOWN (recorded as no
+        // error), so nothing more reaches the log and the next mount
+        // replays what it holds. After the freeze of default and logflush
+        // it holds nothing: the freeze committed and checkpointed it all.
+        info.journal.abort(crate::kernel_ext::errno::eshutdown());
+    }
     if frozen {
         sb.thaw_bdev();
     }

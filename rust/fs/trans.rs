@@ -62,7 +62,15 @@ pub(crate) fn own_work<R>(
 ) -> Result<R> {
     let _frozen = sb.start_intwrite();
     let journal = &sb.info().journal;
-    let handle = journal.start(credits.clamp(1, journal.max_credits().max(1)), 0)?;
+    let handle = match journal.start(credits.clamp(1, journal.max_credits().max(1)), 0) {
+        Ok(h) => h,
+        Err(e) => {
+            if journal.is_aborted() && sb.live().is_ok() {
+                super::super_ops::journal_aborted(sb);
+            }
+            return Err(e);
+        }
+    };
     let r = f();
     let stopped = handle.stop();
     let v = r?;

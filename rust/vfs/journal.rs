@@ -207,6 +207,25 @@ impl Journal {
         }
     }
 
+    /// Aborts the journal (`jbd2_journal_abort`): no handle starts or
+    /// commits from now on (`EROFS`), nothing more is written to the log,
+    /// and the log stays as it is for the next mount to replay. `errno` is
+    /// recorded in the journal superblock for the next mount to report,
+    /// except `ESHUTDOWN`, which jbd2 records as 0 (a shutdown is not an
+    /// error). May sleep: not from atomic context.
+    pub(crate) fn abort(&self, errno: Error) {
+        // SAFETY: a loaded journal (type invariant); process context (the
+        // caller's contract, stated above).
+        unsafe { bindings::jbd2_journal_abort(self.ptr.as_ptr(), errno.to_errno()) };
+    }
+
+    /// Whether the journal was aborted (by [`Self::abort`], or by jbd2
+    /// itself after a failed write to the log).
+    pub(crate) fn is_aborted(&self) -> bool {
+        // SAFETY: a loaded journal (type invariant); reads its flags.
+        unsafe { bindings::dinofs_journal_aborted(self.ptr.as_ptr()) }
+    }
+
     /// Tells jbd2 that the device's failed writes so far lost nothing the
     /// filesystem needs (it rewrites what they carried, or decided they
     /// carried nothing): jbd2 would otherwise see them at destroy and
