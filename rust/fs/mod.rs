@@ -223,7 +223,9 @@ impl vfs::FileSystem for DinoFs {
     }
 
     fn truncate(inode: &Inode, size: u64) -> Result {
-        inode::truncate(inode, size)
+        let sb = inode.sb();
+        let credits = trans::inactivate_credits(&sb.info().geo, inode.lock_data().blocks());
+        trans::syscall(sb, credits, || inode::truncate(inode, size))
     }
 
     fn lookup(dir: &Inode, name: &[u8]) -> Result<Option<ARef<Inode>>> {
@@ -237,23 +239,33 @@ impl vfs::FileSystem for DinoFs {
         rdev: u32,
         symlink: Option<&[u8]>,
     ) -> Result<NewInode> {
-        namei::create(dir, name, mode, rdev, symlink)
+        trans::syscall(dir.sb(), trans::CREATE_CREDITS, || {
+            namei::create(dir, name, mode, rdev, symlink)
+        })
     }
 
     fn tmpfile(dir: &Inode, mode: u16) -> Result<NewInode> {
-        namei::tmpfile(dir, mode)
+        trans::syscall(dir.sb(), trans::TMPFILE_CREDITS, || {
+            namei::tmpfile(dir, mode)
+        })
     }
 
     fn link(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        namei::link(dir, name, inode)
+        trans::syscall(dir.sb(), trans::LINK_CREDITS, || {
+            namei::link(dir, name, inode)
+        })
     }
 
     fn unlink(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        namei::unlink(dir, name, inode)
+        trans::syscall(dir.sb(), trans::UNLINK_CREDITS, || {
+            namei::unlink(dir, name, inode)
+        })
     }
 
     fn rmdir(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        namei::rmdir(dir, name, inode)
+        trans::syscall(dir.sb(), trans::UNLINK_CREDITS, || {
+            namei::rmdir(dir, name, inode)
+        })
     }
 
     fn rename(
@@ -264,7 +276,9 @@ impl vfs::FileSystem for DinoFs {
         new_name: &[u8],
         target: Option<&Inode>,
     ) -> Result {
-        namei::rename(old_dir, old_name, inode, new_dir, new_name, target)
+        trans::syscall(old_dir.sb(), trans::RENAME_CREDITS, || {
+            namei::rename(old_dir, old_name, inode, new_dir, new_name, target)
+        })
     }
 
     fn readdir(dir: &Inode, ctx: &mut DirEmitter) -> Result {

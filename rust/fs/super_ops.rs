@@ -65,8 +65,8 @@ pub(crate) struct DinoSb {
     pub(crate) gc: Debugfs<DinoGc>,
     /// The jbd2 journal, loaded (replayed) at mount; destroyed when this
     /// state is dropped, after the engine (fields drop in order) and after
-    /// `put_super` wrote everything. No metadata goes through it yet: the
-    /// format reserves and the mount loads it (issue 20, step 1).
+    /// `put_super` wrote everything. Every change runs in one of its
+    /// handles ([`super::trans`]), which log no buffer yet.
     pub(crate) journal: vfs::Journal,
     /// The superblock as read at mount (immutable fields: geometry, root,
     /// uuid, label); counters live in [`Self::alloc`].

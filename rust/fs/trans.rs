@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Transactions: the log space (credits) each kind of dinofs work reserves
-//! in a jbd2 handle, and [`own_work`], the frame every piece of the
+//! in a jbd2 handle; [`own_work`], the frame every piece of the
 //! filesystem's *own* work runs in — inactivation (the engine's workers, or
 //! inline with `inodegc=sync`), post-EOF trim, orphan recovery (which goes
-//! through inactivation).
+//! through inactivation); and [`syscall`], the frame of the namespace
+//! changes and truncate (create, mkdir, mknod, symlink, `O_TMPFILE`, link,
+//! unlink, rmdir, rename, setattr of the size).
 //!
 //! # Order
 //!
@@ -30,10 +32,14 @@
 //! but no buffer is logged in them yet: each commits empty. Journaled
 //! buffers, revokes, busy space and rolling teardown come next; until
 //! then the credits below are estimates that reserve log space and are
-//! capped at the journal's limit.
+//! capped at the journal's limit. Block allocation on write has no handle
+//! yet: `get_block` runs under the folio lock, which a handle must precede
+//! (ext4 starts it in `write_begin`; an allocating `page_mkwrite` keeps
+//! writeback from allocating) — the next step.
 
 use super::SuperBlock;
 use crate::format::Geometry;
+use crate::vfs::Handle;
 use kernel::prelude::*;
 
 /// Credits to inactivate one inode owning `blocks` blocks: its cluster
@@ -50,29 +56,73 @@ pub(crate) fn inactivate_credits(geo: &Geometry, blocks: u32) -> u32 {
 /// pointers.
 pub(crate) const TRIM_CREDITS: u32 = 4;
 
+/// Credits of a namespace change that may create an inode: the parent's
+/// directory block (and a new one with its bitmap block), the parent
+/// inode's cluster, the new inode's cluster (maybe a new cluster, the
+/// cluster map and a bitmap block), its first data block (a directory's or
+/// a symlink's) with its bitmap block, block 0 (counters).
+pub(crate) const CREATE_CREDITS: u32 = 10;
+
+/// Credits of `O_TMPFILE`: the new inode as for a create, and the orphan
+/// list (block 0, the old head's inode).
+pub(crate) const TMPFILE_CREDITS: u32 = 8;
+
+/// Credits of `link`: the directory block (and a new one, its bitmap
+/// block), both inodes' clusters, and the orphan list when an
+/// `O_TMPFILE` inode leaves it (block 0, a neighbour).
+pub(crate) const LINK_CREDITS: u32 = 7;
+
+/// Credits of `unlink` and `rmdir`: the directory block, both inodes'
+/// clusters, the orphan list at the last link (block 0, the old head).
+pub(crate) const UNLINK_CREDITS: u32 = 5;
+
+/// Credits of `rename`: both directory blocks (and a new one with its
+/// bitmap block), up to four inodes' clusters (the moved inode, the
+/// target, both parents), a moved directory's `..` block, and the orphan
+/// list for a target losing its last link (block 0, the old head).
+pub(crate) const RENAME_CREDITS: u32 = 12;
+
+/// Starts a handle of `credits` (capped at what one handle may hold); an
+/// aborted journal shuts the filesystem down.
+fn start(sb: &SuperBlock, credits: u32) -> Result<Handle<'_>> {
+    let journal = &sb.info().journal;
+    journal
+        .start(credits.clamp(1, journal.max_credits().max(1)), 0)
+        .inspect_err(|_| {
+            if journal.is_aborted() && sb.live().is_ok() {
+                super::super_ops::journal_aborted(sb);
+            }
+        })
+}
+
+/// Runs `f` in `handle`, then stops it: the first error of the two.
+fn run_in<R>(handle: Handle<'_>, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    let r = f();
+    let stopped = handle.stop();
+    let v = r?;
+    stopped.map(|()| v)
+}
+
 /// Runs `f` as the filesystem's own work: with freeze protection
 /// (`sb_start_intwrite`, blocking while the filesystem is frozen) and a
-/// handle of `credits` (capped at what one handle may hold), stopped when
-/// `f` returns. The first error of `f` and of the handle's stop is
-/// returned.
+/// handle of `credits`, stopped when `f` returns.
 pub(crate) fn own_work<R>(
     sb: &SuperBlock,
     credits: u32,
     f: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
     let _frozen = sb.start_intwrite();
-    let journal = &sb.info().journal;
-    let handle = match journal.start(credits.clamp(1, journal.max_credits().max(1)), 0) {
-        Ok(h) => h,
-        Err(e) => {
-            if journal.is_aborted() && sb.live().is_ok() {
-                super::super_ops::journal_aborted(sb);
-            }
-            return Err(e);
-        }
-    };
-    let r = f();
-    let stopped = handle.stop();
-    let v = r?;
-    stopped.map(|()| v)
+    run_in(start(sb, credits)?, f)
+}
+
+/// Runs `f`, a system call's change (the VFS holds `sb_start_write` and
+/// the inodes' `i_rwsem`), in a handle of `credits`. Fails with `EIO`
+/// after a shutdown before starting anything.
+pub(crate) fn syscall<R>(
+    sb: &SuperBlock,
+    credits: u32,
+    f: impl FnOnce() -> Result<R>,
+) -> Result<R> {
+    sb.live()?;
+    run_in(start(sb, credits)?, f)
 }

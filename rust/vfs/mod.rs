@@ -44,7 +44,7 @@ mod super_block;
 pub(crate) use buffer::Buffer;
 pub(crate) use dentry::{DirEmitter, FsContext};
 pub(crate) use inode::{Attrs, DataGuard, DeadInode, Iget, Inode, NewInode, Timestamp};
-pub(crate) use journal::{Journal, LoadError as JournalLoadError, Loaded as JournalLoaded};
+pub(crate) use journal::{Handle, Journal, LoadError as JournalLoadError, Loaded as JournalLoaded};
 pub(crate) use ops::{FileSystem, Registration, StatFs};
 pub(crate) use super_block::SuperBlock;
 
