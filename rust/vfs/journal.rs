@@ -110,10 +110,10 @@ impl Journal {
     ) -> core::result::Result<Loaded, LoadError> {
         let len = c_int::try_from(len).map_err(|_| LoadError::BadSuperblock(EINVAL))?;
         let mut err: c_int = 0;
+        let (sbp, start) = (sb.as_ptr(), u64::from(start));
         // SAFETY: `sb` is a live superblock on a block device whose block
         // size was set; `err` is a valid out-pointer for the call.
-        let ptr =
-            unsafe { bindings::dinofs_journal_init(sb.as_ptr(), start as u64, len, &mut err) };
+        let ptr = unsafe { bindings::dinofs_journal_init(sbp, start, len, &mut err) };
         let Some(ptr) = NonNull::new(ptr) else {
             let e = Error::from_errno(err);
             return Err(if err == -(bindings::EBADMSG as c_int) {
