@@ -351,6 +351,18 @@ bool dinofs_journal_aborted(journal_t *journal)
 	return is_journal_aborted(journal);
 }
 
+/*
+ * jbd2_journal_force_commit() J_ASSERTs (BUG_ON) that the caller runs no
+ * handle: it would wait for a commit that waits for that handle. `current`
+ * is a macro, so the check lives here; -EDEADLK instead of the BUG.
+ */
+int dinofs_journal_commit(journal_t *journal)
+{
+	if (current->journal_info)
+		return -EDEADLK;
+	return jbd2_journal_force_commit(journal);
+}
+
 /* The most credits one handle may ask for (jbd2_max_user_trans_buffers). */
 int dinofs_journal_max_credits(journal_t *journal)
 {

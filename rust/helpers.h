@@ -100,6 +100,7 @@ handle_t *dinofs_journal_start(journal_t *journal, int credits, int revokes,
 int dinofs_journal_max_credits(journal_t *journal);
 void dinofs_journal_forgive_write_errors(journal_t *journal);
 bool dinofs_journal_aborted(journal_t *journal);
+int dinofs_journal_commit(journal_t *journal);
 void dinofs_sb_start_intwrite(struct super_block *sb);
 void dinofs_sb_end_intwrite(struct super_block *sb);
 

@@ -8,7 +8,8 @@
 # loads the journal (/proc/fs/jbd2/<dev>/ appears, kjournald2 runs), the
 # unmount destroys it (both gone) and leaves the log empty (s_start 0) and
 # the image clean; a read-only mount and unmount leave the device bit for
-# bit intact. A log marked as needing recovery is replayed at mount (an
+# bit intact; sync commits (the log is in use after it) and a remount
+# read-only empties the log. A log marked as needing recovery is replayed at mount (an
 # empty log: nothing to apply) and is empty after. An error a journal abort
 # recorded is reported at the next mount and cleared on disk. Refused with
 # a clear message, no oops, nothing written: a version-1 image (no
@@ -53,6 +54,20 @@ mount -t dinofs -o ro "$DEV1" /mnt/d
 dinofs-workload verify /mnt/d/files 50 10000 >/dev/null
 umount /mnt/d
 assert_eq "$(fssum)" "$sum" "device unchanged by a ro mount"
+
+# sync commits: the log is in use after it (s_start set, written by the
+# first commit after the mount). A remount read-only empties the log, so the
+# read-only image needs no replay.
+mount -t dinofs "$DEV1" /mnt/d
+mkdir /mnt/d/x
+sync
+[ "$(field start)" != 0 ] || fail "log empty after a change and sync: $(jstate)"
+mount -o remount,ro /mnt/d
+assert_eq "$(field start)" 0 "log start after remount,ro"
+umount /mnt/d
+mount -t dinofs "$DEV1" /mnt/d
+rmdir /mnt/d/x
+umount /mnt/d
 
 # A log that needs recovery is replayed (here: an empty one).
 seq=$(field sequence)

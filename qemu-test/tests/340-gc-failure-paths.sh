@@ -10,6 +10,11 @@
 # 1. A freeze that fails leaves gc running: rm + sync returns every block.
 # 2. A remount read-only that fails leaves the filesystem read-write with gc
 #    running: rm + sync returns every block.
+#    In both, the device fails for longer than jbd2's commit interval (5 s)
+#    before the freeze or remount: the sync before it committed everything,
+#    so the commit thread has nothing to write (a write to the log that
+#    failed would abort the journal and shut the filesystem down, as it
+#    must; that is not the transient error this case is about).
 # 3. sync(2) on a frozen filesystem writes nothing (block-device write count
 #    unchanged).
 # 4. Errors of a stopping drain reach whoever asked: with one inactivation
@@ -41,6 +46,7 @@ log "1. a freeze that fails on an I/O error"
 dinofs-workload create /mnt/d/a 200 16384 >/dev/null
 sync
 to_error
+sleep 6 # past the commit interval
 assert_fails "freeze on a failing device" fsfreeze -f /mnt/d
 to_linear
 assert_eq "$(gc_stat /mnt/d enabled)" 1 "gc enabled after the failed freeze"
@@ -53,6 +59,7 @@ log "2. a remount read-only that fails on an I/O error"
 dinofs-workload create /mnt/d/b 200 16384 >/dev/null
 sync
 to_error
+sleep 6 # past the commit interval
 assert_fails "remount,ro on a failing device" mount -o remount,ro /mnt/d
 to_linear
 assert_eq "$(findmnt -n -o OPTIONS /mnt/d | cut -d, -f1)" rw "still read-write"

@@ -468,6 +468,10 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
         let stopped = info.gc.stop();
         r = r.and(stopped);
     }
+    // The transactions of the system calls before this sync and of the
+    // inactivation just run reach the log, so the commit thread has
+    // nothing left of them to write later.
+    let j = commit_journal(sb, info);
     let w = write_super(sb, info, format::STATE_DIRTY, true);
     // This sync's metadata, written now rather than by the VFS after us, so
     // that a write that failed is seen here.
@@ -477,7 +481,18 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     // durability, and the VFS issues no cache flush of its own for them
     // (test 440 lost everything "synced" without this).
     let f = sb.flush_device();
-    r.and(w).and(s).and(c).and(f)
+    r.and(j).and(w).and(s).and(c).and(f)
+}
+
+/// Commits the running transaction and waits for it
+/// ([`vfs::Journal::commit`]). A journal aborted by a failed write to the
+/// log shuts the filesystem down.
+fn commit_journal(sb: &SuperBlock, info: &DinoSb) -> Result {
+    info.journal.commit().inspect_err(|_| {
+        if info.journal.is_aborted() {
+            journal_aborted(sb);
+        }
+    })
 }
 
 /// Marks the image clean, durably, after everything else is: a cache flush
@@ -603,6 +618,20 @@ pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
             let _ = sb.sync_blockdev();
             if let Err(e) = check_meta_writes(sb, info) {
                 fc.error(c_str!("metadata write error; the filesystem is shut down"));
+                return Err(e);
+            }
+            // A read-only image needs no replay (`ext4_remount` does the
+            // same): every transaction committed and checkpointed, the
+            // log marked empty. jbd2 aborts the journal if that write
+            // fails; the filesystem is shut down then.
+            if let Err(e) = info.journal.quiesce() {
+                if info.journal.is_aborted() {
+                    journal_aborted(sb);
+                    fc.error(c_str!("journal write error; the filesystem is shut down"));
+                } else {
+                    info.gc.start();
+                    fc.error(c_str!("flushing the journal failed; still read-write"));
+                }
                 return Err(e);
             }
             let r = write_clean_super(sb, info);

@@ -238,6 +238,18 @@ impl Journal {
         unsafe { bindings::dinofs_journal_forgive_write_errors(self.ptr.as_ptr()) };
     }
 
+    /// Commits the running transaction, if any, and waits until it and any
+    /// transaction committing before it are on the disk
+    /// (`jbd2_journal_force_commit`; with `JBD2_BARRIER` the commit block
+    /// goes out behind a cache flush and with FUA). The durability point of
+    /// `sync_fs`. Fails with `EDEADLK` if the calling task runs a handle
+    /// (the commit would wait for it), `EIO` if the journal is aborted.
+    pub(crate) fn commit(&self) -> Result {
+        // SAFETY: a loaded journal (type invariant); the shim refuses to
+        // wait from inside a handle, the one case jbd2 BUGs on.
+        to_result(unsafe { bindings::dinofs_journal_commit(self.ptr.as_ptr()) })
+    }
+
     /// The freeze barrier (`ext4_freeze`): waits for every running handle
     /// to stop and keeps new ones out, commits and checkpoints everything
     /// and marks the log empty (`jbd2_journal_flush`), then lets handles in
