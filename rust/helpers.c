@@ -285,6 +285,18 @@ int dinofs_sb_meta_err_check(struct super_block *sb, u32 since)
 /* --- [shim] jbd2 ------------------------------------------------------------ */
 
 /*
+ * BH_DinofsVerified: the block's checksum was verified since it was last
+ * read from disk. Metadata is verified once per read, not on every use;
+ * dinofs reseals every block it changes, so the bit stays true.
+ *
+ * The first bit jbd2 leaves to filesystems (as ext4's BH_Uninit): the
+ * BH_PrivateStart bits below it are jbd2's own once the device carries a
+ * journal (BH_PrivateStart is BH_JBD, set on every journaled buffer).
+ */
+enum { BH_DinofsVerified = BH_JBDPrivateStart };
+BUFFER_FNS(DinofsVerified, dinofs_verified)
+
+/*
  * jbd2_journal_init_dev() over the filesystem's own device, with the
  * barrier flag (without JBD2_BARRIER no commit sends PREFLUSH/FUA, so a
  * commit would not be durable) set as ext4 sets it, under j_state_lock.
@@ -363,6 +375,104 @@ int dinofs_journal_commit(journal_t *journal)
 	return jbd2_journal_force_commit(journal);
 }
 
+/*
+ * The task's running handle if it is one of `journal`'s: jbd2's
+ * journal_current_handle() is current->journal_info, which another
+ * filesystem's handle may occupy. NULL (and a warning: a dinofs bug) when
+ * none is; every dinofs metadata change runs in a handle (fs/trans.rs).
+ */
+static handle_t *dinofs_handle_of(journal_t *journal)
+{
+	handle_t *handle = journal_current_handle();
+
+	if (WARN_ON_ONCE(!handle || handle->h_reserved ||
+			 !handle->h_transaction ||
+			 handle->h_transaction->t_journal != journal))
+		return NULL;
+	return handle;
+}
+
+/* Before a buffer's bytes change (never under its lock: jbd2 takes it). */
+int dinofs_journal_get_write_access(journal_t *journal, struct buffer_head *bh)
+{
+	handle_t *handle = dinofs_handle_of(journal);
+
+	return handle ? jbd2_journal_get_write_access(handle, bh) : -EIO;
+}
+
+/* After they changed: the buffer joins the running transaction. */
+int dinofs_journal_dirty_metadata(journal_t *journal, struct buffer_head *bh)
+{
+	handle_t *handle = dinofs_handle_of(journal);
+
+	return handle ? jbd2_journal_dirty_metadata(handle, bh) : -EIO;
+}
+
+/*
+ * A newly allocated metadata block: its buffer, created in the running
+ * transaction (jbd2_journal_get_create_access, which wants the buffer
+ * lock held), zeroed, uptodate, logged. The verified bit is cleared (the
+ * caller seals what it writes). NULL with *err set on failure.
+ */
+struct buffer_head *dinofs_journal_getblk_create(journal_t *journal,
+						 struct super_block *sb,
+						 u64 block, int *err)
+{
+	handle_t *handle = dinofs_handle_of(journal);
+	struct buffer_head *bh;
+	int ret;
+
+	if (!handle) {
+		*err = -EIO;
+		return NULL;
+	}
+	bh = sb_getblk(sb, block);
+	if (!bh) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	lock_buffer(bh);
+	ret = jbd2_journal_get_create_access(handle, bh);
+	if (ret) {
+		unlock_buffer(bh);
+		brelse(bh);
+		*err = ret;
+		return NULL;
+	}
+	memset(bh->b_data, 0, bh->b_size);
+	clear_buffer_dinofs_verified(bh);
+	set_buffer_uptodate(bh);
+	unlock_buffer(bh);
+	ret = jbd2_journal_dirty_metadata(handle, bh);
+	if (ret) {
+		brelse(bh);
+		*err = ret;
+		return NULL;
+	}
+	return bh;
+}
+
+/*
+ * A freed metadata block: a revoke record in the running transaction, so
+ * a replay never writes an older transaction's copy of it over what the
+ * block holds next; its cached buffer, if any, is forgotten (leaves the
+ * transactions it is on, as ext4_forget does). jbd2_journal_revoke drops
+ * the buffer reference it is given, except when the handle is aborted
+ * (jbd2_journal_forget returns first), which is checked here first.
+ */
+int dinofs_journal_revoke(journal_t *journal, struct super_block *sb, u64 block)
+{
+	handle_t *handle = dinofs_handle_of(journal);
+	struct buffer_head *bh;
+
+	if (!handle)
+		return -EIO;
+	if (is_handle_aborted(handle))
+		return -EROFS;
+	bh = sb_find_get_block(sb, block);
+	return jbd2_journal_revoke(handle, block, bh);
+}
+
 /* The most credits one handle may ask for (jbd2_max_user_trans_buffers). */
 int dinofs_journal_max_credits(journal_t *journal)
 {
@@ -381,19 +491,25 @@ void dinofs_sb_end_intwrite(struct super_block *sb)
 	sb_end_intwrite(sb);
 }
 
+/* Freeze protection of a page fault that dirties a page (static inlines). */
+void dinofs_sb_start_pagefault(struct super_block *sb)
+{
+	sb_start_pagefault(sb);
+}
+
+void dinofs_sb_end_pagefault(struct super_block *sb)
+{
+	sb_end_pagefault(sb);
+}
+
+/* vmf_fs_error() is a static inline. */
+vm_fault_t dinofs_vmf_fs_error(int err)
+{
+	return vmf_fs_error(err);
+}
+
 /* --- [shim] buffer heads ---------------------------------------------------- */
 
-/*
- * BH_DinofsVerified: the block's checksum was verified since it was last
- * read from disk. Metadata is verified once per read, not on every use;
- * dinofs reseals every block it changes, so the bit stays true.
- *
- * The first bit jbd2 leaves to filesystems (as ext4's BH_Uninit): the
- * BH_PrivateStart bits below it are jbd2's own once the device carries a
- * journal (BH_PrivateStart is BH_JBD, set on every journaled buffer).
- */
-enum { BH_DinofsVerified = BH_JBDPrivateStart };
-BUFFER_FNS(DinofsVerified, dinofs_verified)
 
 /* sb_bread(), clearing the verified bit whenever the block is read in. */
 struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block)

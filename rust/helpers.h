@@ -19,6 +19,7 @@
 #include <linux/cpumask.h>
 #include <linux/crc32c.h>
 #include <linux/llist.h>
+#include <linux/mm.h>
 #include <linux/workqueue.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
@@ -101,8 +102,17 @@ int dinofs_journal_max_credits(journal_t *journal);
 void dinofs_journal_forgive_write_errors(journal_t *journal);
 bool dinofs_journal_aborted(journal_t *journal);
 int dinofs_journal_commit(journal_t *journal);
+int dinofs_journal_get_write_access(journal_t *journal, struct buffer_head *bh);
+int dinofs_journal_dirty_metadata(journal_t *journal, struct buffer_head *bh);
+struct buffer_head *dinofs_journal_getblk_create(journal_t *journal,
+						 struct super_block *sb,
+						 u64 block, int *err);
+int dinofs_journal_revoke(journal_t *journal, struct super_block *sb, u64 block);
 void dinofs_sb_start_intwrite(struct super_block *sb);
 void dinofs_sb_end_intwrite(struct super_block *sb);
+void dinofs_sb_start_pagefault(struct super_block *sb);
+void dinofs_sb_end_pagefault(struct super_block *sb);
+vm_fault_t dinofs_vmf_fs_error(int err);
 
 /* Mount API: errorfc() is a macro; the option table is static C. */
 void dinofs_fc_error(struct fs_context *fc, const char *msg);

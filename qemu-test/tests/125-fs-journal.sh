@@ -3,8 +3,8 @@
 # tier: check
 # timeout: 400
 #
-# The jbd2 journal's lifetime (issue 20, step 1: the format reserves the
-# region and the mount loads it; no metadata goes through it yet). A mount
+# The jbd2 journal's lifetime (issue 20: the format reserves the region,
+# the mount loads it, the bitmaps and directory blocks go through it). A mount
 # loads the journal (/proc/fs/jbd2/<dev>/ appears, kjournald2 runs), the
 # unmount destroys it (both gone) and leaves the log empty (s_start 0) and
 # the image clean; a read-only mount and unmount leave the device bit for

@@ -11,6 +11,13 @@
 //! ([`alloc_run`]) or a sorted batch of freed ones ([`free_blocks_sorted`]);
 //! a mismatch is `-EUCLEAN`, never a guess.
 //!
+//! The two bitmaps are journaled: each change is part of the caller's jbd2
+//! handle ([`vfs::Journal::modify`]; every caller runs in one, see
+//! [`super::trans`]), written to the log at commit and in place by jbd2's
+//! checkpoint, never by the block device's writeback. (The inode clusters,
+//! the orphan list links in them and block 0 are not journaled yet: issue
+//! 20.)
+//!
 //! Inode clusters (seed 003, XFS inode chunks): a cluster block is allocated
 //! from free space when no allocated cluster has a free slot, and returned to
 //! free space as soon as its last inode is freed.
@@ -58,15 +65,16 @@ fn bitmap_buffer(sb: &SuperBlock, map: Map, block: u64) -> Result<(vfs::Buffer, 
 /// Sets or clears one bit; returns its previous value.
 fn assign_bit(sb: &SuperBlock, map: Map, block: u64, value: bool) -> Result<bool> {
     let (buf, bit) = bitmap_buffer(sb, map, block)?;
-    let gc = &sb.info().gc;
-    Ok(buf.modify(|b| {
+    let info = sb.info();
+    let gc = &info.gc;
+    info.journal.modify(&buf, |b| {
         let old = format::bit_test(b, bit);
         format::bit_assign(b, bit, value);
         let t = gc.profile_start();
         format::seal_block(b, vfs::crc32c);
         gc.profile_end(super::gc::phase::SEAL, t);
         old
-    }))
+    })
 }
 
 /// Tests one bit.
@@ -138,7 +146,7 @@ pub(crate) fn alloc_run(
     // The run stays inside this bitmap block and the filesystem.
     let limit = core::cmp::min(format::BITS_PER_BITMAP_BLOCK, geo.blocks - base) as usize;
     let gc = &sb.info().gc;
-    let n = buf.modify(|b| {
+    let n = sb.info().journal.modify(&buf, |b| {
         if format::bit_test(b, bit) {
             return None;
         }
@@ -151,7 +159,7 @@ pub(crate) fn alloc_run(
         format::seal_block(b, vfs::crc32c);
         gc.profile_end(super::gc::phase::SEAL, t);
         Some(n as u64)
-    });
+    })?;
     let Some(n) = n else {
         return Err(sb.corrupt(c_str!("block bitmap (changed under the allocator)"), first));
     };
@@ -404,7 +412,7 @@ pub(crate) fn free_blocks_sorted(
         }
         let buf = verified(sb, map_start(sb, Map::Blocks) + idx)?;
         let gc = &info.gc;
-        let (f, a) = buf.modify(|bm| {
+        let (f, a) = info.journal.modify(&buf, |bm| {
             let (mut f, mut a) = (0u64, 0u64);
             for &b in group {
                 let (_, bit) = format::bitmap_pos(b as u64);
@@ -419,7 +427,7 @@ pub(crate) fn free_blocks_sorted(
             format::seal_block(bm, vfs::crc32c);
             gc.profile_end(super::gc::phase::SEAL, t);
             (f, a)
-        });
+        })?;
         freed += f;
         already += a;
     }

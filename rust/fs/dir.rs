@@ -161,6 +161,14 @@ fn scan_entries(dir: &Inode, name: &[u8], hash: u32, build: bool) -> Result<Opti
     Ok(hit)
 }
 
+/// The journal every directory block change is part of: directory blocks
+/// are journaled metadata (changed only in the namespace operations'
+/// handles, created with `create_block`, revoked when the directory is
+/// torn down).
+fn journal(dir: &Inode) -> &vfs::Journal {
+    &dir.sb().info().journal
+}
+
 /// Adds an entry to `dir` in the first block with room, growing the
 /// directory by one block when none has.
 pub(super) fn add_entry(dir: &Inode, name: &[u8], ino: u32, ftype: u8) -> Result {
@@ -175,16 +183,15 @@ pub(super) fn add_entry(dir: &Inode, name: &[u8], ino: u32, ftype: u8) -> Result
         let Some(slot) = buf.read(|b| format::dir_find_free(b, need)) else {
             continue;
         };
-        let ok = buf.modify(|b| {
+        let ok = journal(dir).modify(&buf, |b| {
             let ok = format::dir_insert(b, slot, ino, ftype, name);
             format::seal_block(b, vfs::crc32c);
             ok
-        });
+        })?;
         if !ok {
             return Err(EINVAL);
         }
         index_added(dir, name, n, slot);
-        buf.attach_to(dir);
         dir.touch_mctime();
         dir.mark_dirty();
         return Ok(());
@@ -193,16 +200,15 @@ pub(super) fn add_entry(dir: &Inode, name: &[u8], ino: u32, ftype: u8) -> Result
     let Some((block, _)) = bmap::map_block(dir, nblocks as u64, true)? else {
         return Err(EIO);
     };
-    let buf = dir.sb().getblk_zero(block)?;
-    let ok = buf.modify(|b| {
+    let buf = journal(dir).create_block(dir.sb(), block)?;
+    let ok = journal(dir).modify(&buf, |b| {
         let ok = format::dir_insert(b, 0, ino, ftype, name);
         format::seal_block(b, vfs::crc32c);
         ok
-    });
+    })?;
     if ok {
         index_added(dir, name, nblocks, 0);
     }
-    buf.attach_to(dir);
     dir.set_size((nblocks as u64 + 1) * format::BLOCK_SIZE as u64);
     dir.touch_mctime();
     dir.mark_dirty();
@@ -225,11 +231,11 @@ fn index_added(dir: &Inode, name: &[u8], block: u32, slot: u32) {
 /// Removes the entry at `pos`.
 pub(super) fn remove_entry(dir: &Inode, pos: EntryPos) -> Result {
     let buf = read_dir_block(dir, pos.block)?;
-    let ok = buf.modify(|b| {
+    let ok = journal(dir).modify(&buf, |b| {
         let ok = format::dir_remove(b, pos.slot);
         format::seal_block(b, vfs::crc32c);
         ok
-    });
+    })?;
     if !ok {
         return Err(dir
             .sb()
@@ -240,7 +246,6 @@ pub(super) fn remove_entry(dir: &Inode, pos: EntryPos) -> Result {
         Some(p) => dirs.removed(dir.ino(), pos.hash, p, pos.block),
         None => dirs.forget(dir.ino()),
     }
-    buf.attach_to(dir);
     dir.touch_mctime();
     dir.mark_dirty();
     Ok(())
@@ -249,17 +254,16 @@ pub(super) fn remove_entry(dir: &Inode, pos: EntryPos) -> Result {
 /// Repoints the entry at `pos` to `ino` (rename over an existing name).
 pub(super) fn retarget_entry(dir: &Inode, pos: EntryPos, ino: u32, ftype: u8) -> Result {
     let buf = read_dir_block(dir, pos.block)?;
-    let ok = buf.modify(|b| {
+    let ok = journal(dir).modify(&buf, |b| {
         let ok = format::dir_set_ino(b, pos.slot, ino, ftype);
         format::seal_block(b, vfs::crc32c);
         ok
-    });
+    })?;
     if !ok {
         return Err(dir
             .sb()
             .corrupt(c_str!("directory entry (retarget)"), dir.ino() as u64));
     }
-    buf.attach_to(dir);
     dir.touch_mctime();
     dir.mark_dirty();
     Ok(())

@@ -55,8 +55,10 @@ impl Inactivate for DinoFs {
 
     fn inactivate(i: &Inode) -> Result {
         let sb = i.sb();
-        let credits = trans::inactivate_credits(&sb.info().geo, i.lock_data().blocks());
-        trans::own_work(sb, credits, || inode::inactivate(i))
+        let blocks = i.lock_data().blocks();
+        let credits = trans::inactivate_credits(&sb.info().geo, blocks);
+        let revokes = trans::inactivate_revokes(i.mode(), blocks);
+        trans::own_work(sb, credits, revokes, || inode::inactivate(i))
     }
 
     fn inactivate_batch(inodes: &[DeadInode], results: &mut [Result]) {
@@ -65,13 +67,15 @@ impl Inactivate for DinoFs {
         };
         let sb = first.inode().sb();
         let geo = sb.info().geo;
-        let credits = inodes.iter().fold(0u32, |c, d| {
-            c.saturating_add(trans::inactivate_credits(
-                &geo,
-                d.inode().lock_data().blocks(),
-            ))
+        let (credits, revokes) = inodes.iter().fold((0u32, 0u32), |(c, r), d| {
+            let inode = d.inode();
+            let blocks = inode.lock_data().blocks();
+            (
+                c.saturating_add(trans::inactivate_credits(&geo, blocks)),
+                r.saturating_add(trans::inactivate_revokes(inode.mode(), blocks)),
+            )
         });
-        let r = trans::own_work(sb, credits, || {
+        let r = trans::own_work(sb, credits, revokes, || {
             inactivate_batch(inodes, results);
             Ok(())
         });
@@ -94,7 +98,7 @@ impl Inactivate for DinoFs {
     }
 
     fn trim(i: &Inode) -> Result {
-        trans::own_work(i.sb(), trans::TRIM_CREDITS, || inode::trim_eof(i))
+        trans::own_work(i.sb(), trans::TRIM_CREDITS, 0, || inode::trim_eof(i))
     }
 
     fn space_low(sb: &SuperBlock) -> bool {
@@ -172,7 +176,12 @@ fn inactivate_batch(inodes: &[DeadInode], results: &mut [Result]) {
         let inode = d.inode();
         let map = inode.lock_data();
         let mut freed_error = None;
+        let is_dir = inode.mode() & format::S_IFMT == format::S_IFDIR;
         let walk = bmap::for_each_block(inode, &map, &mut |b| {
+            if is_dir {
+                // A directory's blocks are journaled metadata.
+                info.journal.revoke(sb, b)?;
+            }
             if chunk.len == CHUNK {
                 if let Err(e) = chunk.free(sb) {
                     freed_error = Some(e);

@@ -221,6 +221,12 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     // finishes the teardown.
     let gc = &sb.info().gc;
     let t = gc.profile_start();
+    if inode.mode() & format::S_IFMT == format::S_IFDIR {
+        // A directory's blocks are journaled metadata: revoked, so no
+        // replay writes an old copy over what they hold next.
+        let journal = &sb.info().journal;
+        super::bmap::for_each_block(inode, &map, &mut |b| journal.revoke(sb, b))?;
+    }
     free_blocks_from_mode(inode, &mut map, 0, false, FreeMode::Teardown)?;
     gc.profile_end(phase::BLOCKS, t);
     let mut st = sb.info().alloc.lock();

@@ -218,6 +218,14 @@ impl vfs::FileSystem for DinoFs {
         bmap::map_block(inode, iblock, create)
     }
 
+    fn fsync(inode: &Inode) -> Result {
+        super_ops::commit_journal(inode.sb())
+    }
+
+    fn begin_write(inode: &Inode) -> Result<vfs::Handle<'_>> {
+        trans::page_write(inode.sb())
+    }
+
     fn write_failed(inode: &Inode) {
         bmap::note_write_failed(inode)
     }
@@ -225,7 +233,7 @@ impl vfs::FileSystem for DinoFs {
     fn truncate(inode: &Inode, size: u64) -> Result {
         let sb = inode.sb();
         let credits = trans::inactivate_credits(&sb.info().geo, inode.lock_data().blocks());
-        trans::syscall(sb, credits, || inode::truncate(inode, size))
+        trans::syscall(sb, credits, 0, || inode::truncate(inode, size))
     }
 
     fn lookup(dir: &Inode, name: &[u8]) -> Result<Option<ARef<Inode>>> {
@@ -239,31 +247,34 @@ impl vfs::FileSystem for DinoFs {
         rdev: u32,
         symlink: Option<&[u8]>,
     ) -> Result<NewInode> {
-        trans::syscall(dir.sb(), trans::CREATE_CREDITS, || {
-            namei::create(dir, name, mode, rdev, symlink)
-        })
+        trans::syscall(
+            dir.sb(),
+            trans::CREATE_CREDITS,
+            trans::CREATE_REVOKES,
+            || namei::create(dir, name, mode, rdev, symlink),
+        )
     }
 
     fn tmpfile(dir: &Inode, mode: u16) -> Result<NewInode> {
-        trans::syscall(dir.sb(), trans::TMPFILE_CREDITS, || {
+        trans::syscall(dir.sb(), trans::TMPFILE_CREDITS, 0, || {
             namei::tmpfile(dir, mode)
         })
     }
 
     fn link(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        trans::syscall(dir.sb(), trans::LINK_CREDITS, || {
+        trans::syscall(dir.sb(), trans::LINK_CREDITS, 0, || {
             namei::link(dir, name, inode)
         })
     }
 
     fn unlink(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        trans::syscall(dir.sb(), trans::UNLINK_CREDITS, || {
+        trans::syscall(dir.sb(), trans::UNLINK_CREDITS, 0, || {
             namei::unlink(dir, name, inode)
         })
     }
 
     fn rmdir(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
-        trans::syscall(dir.sb(), trans::UNLINK_CREDITS, || {
+        trans::syscall(dir.sb(), trans::UNLINK_CREDITS, 0, || {
             namei::rmdir(dir, name, inode)
         })
     }
@@ -276,7 +287,7 @@ impl vfs::FileSystem for DinoFs {
         new_name: &[u8],
         target: Option<&Inode>,
     ) -> Result {
-        trans::syscall(old_dir.sb(), trans::RENAME_CREDITS, || {
+        trans::syscall(old_dir.sb(), trans::RENAME_CREDITS, 0, || {
             namei::rename(old_dir, old_name, inode, new_dir, new_name, target)
         })
     }

@@ -66,7 +66,8 @@ pub(crate) struct DinoSb {
     /// The jbd2 journal, loaded (replayed) at mount; destroyed when this
     /// state is dropped, after the engine (fields drop in order) and after
     /// `put_super` wrote everything. Every change runs in one of its
-    /// handles ([`super::trans`]), which log no buffer yet.
+    /// handles ([`super::trans`]); the bitmaps and directory blocks are
+    /// logged in them (the rest of the metadata not yet: issue 20).
     pub(crate) journal: vfs::Journal,
     /// The superblock as read at mount (immutable fields: geometry, root,
     /// uuid, label); counters live in [`Self::alloc`].
@@ -471,7 +472,7 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     // The transactions of the system calls before this sync and of the
     // inactivation just run reach the log, so the commit thread has
     // nothing left of them to write later.
-    let j = commit_journal(sb, info);
+    let j = commit_journal(sb);
     let w = write_super(sb, info, format::STATE_DIRTY, true);
     // This sync's metadata, written now rather than by the VFS after us, so
     // that a write that failed is seen here.
@@ -485,9 +486,12 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
 }
 
 /// Commits the running transaction and waits for it
-/// ([`vfs::Journal::commit`]). A journal aborted by a failed write to the
-/// log shuts the filesystem down.
-fn commit_journal(sb: &SuperBlock, info: &DinoSb) -> Result {
+/// ([`vfs::Journal::commit`]): `sync_fs`, and `fsync` after the generic
+/// part (the journaled metadata the file's last changes made is durable
+/// with it). A journal aborted by a failed write to the log shuts the
+/// filesystem down.
+pub(crate) fn commit_journal(sb: &SuperBlock) -> Result {
+    let info = sb.info();
     info.journal.commit().inspect_err(|_| {
         if info.journal.is_aborted() {
             journal_aborted(sb);
@@ -703,6 +707,14 @@ pub(crate) fn put_super(sb: &SuperBlock) {
     if check_meta_writes(sb, info).is_err() {
         return;
     }
+    // The journaled blocks in place and the log empty before block 0 says
+    // clean (a failure aborted the journal: the next mount replays it).
+    if info.journal.quiesce().is_err() {
+        if info.journal.is_aborted() {
+            journal_aborted(sb);
+        }
+        return;
+    }
     if let Err(e) = write_clean_super(sb, info) {
         pr_err!(
             "{}: writing the superblock at unmount failed: {:?}\n",
@@ -766,7 +778,7 @@ enum ShutdownMode {
     /// `FS_SHUTDOWN_FLAGS_DEFAULT`: write everything, then shut down.
     Default,
     /// `FS_SHUTDOWN_FLAGS_LOGFLUSH`: XFS writes its log and no data; dinofs
-    /// logs no metadata in its journal yet, so it writes everything, as
+    /// journals only part of its metadata yet, so it writes everything, as
     /// `Default` does. Writing more than asked is always allowed of a
     /// shutdown.
     LogFlush,
@@ -777,7 +789,7 @@ enum ShutdownMode {
 /// `FS_IOC_SHUTDOWN` flags, XFS's values: write everything, then shut
 /// down.
 const SHUTDOWN_DEFAULT: u32 = 0;
-/// dinofs logs no metadata yet: as [`SHUTDOWN_DEFAULT`].
+/// dinofs journals only part of its metadata yet: as [`SHUTDOWN_DEFAULT`].
 const SHUTDOWN_LOGFLUSH: u32 = 1;
 /// Shut down now, write nothing.
 const SHUTDOWN_NOLOGFLUSH: u32 = 2;

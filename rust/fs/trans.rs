@@ -29,13 +29,16 @@
 //! # Where the journal stands (issue 20)
 //!
 //! The handles are real (lockdep sees the order; freeze quiesces them),
-//! but no buffer is logged in them yet: each commits empty. Journaled
-//! buffers, revokes, busy space and rolling teardown come next; until
-//! then the credits below are estimates that reserve log space and are
-//! capped at the journal's limit. Block allocation on write has no handle
-//! yet: `get_block` runs under the folio lock, which a handle must precede
-//! (ext4 starts it in `write_begin`; an allocating `page_mkwrite` keeps
-//! writeback from allocating) — the next step.
+//! and the bitmaps and directory blocks are logged in them (with revokes
+//! for a torn-down directory's blocks); inode clusters, indirect blocks,
+//! block 0, busy space and rolling teardown come next. The credits below
+//! count every block the operation may log once the rest is journaled too,
+//! and are capped at the journal's limit. Block allocation on write runs in a
+//! handle too ([`page_write`]): `get_block` runs under the folio lock,
+//! which a handle must precede, so the VFS glue starts it in `write_begin`
+//! (stopped in `write_end`) and in `page_mkwrite`, which allocates a
+//! shared mapping's blocks at the first store (as ext4 does), so writeback
+//! finds them mapped and does not allocate.
 
 use super::SuperBlock;
 use crate::format::Geometry;
@@ -49,6 +52,21 @@ use kernel::prelude::*;
 pub(crate) fn inactivate_credits(geo: &Geometry, blocks: u32) -> u32 {
     5u32.saturating_add(geo.bitmap_blocks.min(blocks.max(1)))
 }
+
+/// Revoke records to inactivate an inode owning `blocks` blocks: one per
+/// block of a directory (its blocks are journaled metadata,
+/// [`super::dir`]); none for other files (their data blocks never are).
+pub(crate) fn inactivate_revokes(mode: u16, blocks: u32) -> u32 {
+    if mode & crate::format::S_IFMT == crate::format::S_IFDIR {
+        blocks
+    } else {
+        0
+    }
+}
+
+/// Revoke records of a namespace change that may create an inode: a
+/// `mkdir` that fails after its first block was written frees it.
+pub(crate) const CREATE_REVOKES: u32 = 1;
 
 /// Credits to trim an inode's blocks past EOF: the inode's cluster, the
 /// bitmap blocks of at most `bmap::PREALLOC_MAX_BLOCKS` blocks (two, when
@@ -82,12 +100,31 @@ pub(crate) const UNLINK_CREDITS: u32 = 5;
 /// list for a target losing its last link (block 0, the old head).
 pub(crate) const RENAME_CREDITS: u32 = 12;
 
-/// Starts a handle of `credits` (capped at what one handle may hold); an
-/// aborted journal shuts the filesystem down.
-fn start(sb: &SuperBlock, credits: u32) -> Result<Handle<'_>> {
+/// Credits of a page-cache write that allocates (one folio: a 4 KiB
+/// page, one block, with up to `bmap::PREALLOC_MAX_BLOCKS` preallocated
+/// past it): the bitmap blocks of the run and of the indirect blocks (three
+/// when they straddle), the pointer blocks of the run's ends at each of
+/// three levels with the ones allocated on the way (eight), the inode's
+/// cluster.
+pub(crate) const WRITE_CREDITS: u32 = 12;
+
+/// Starts the handle of a page-cache write that may allocate
+/// ([`vfs::FileSystem::begin_write`]): the VFS holds `sb_start_write` (a
+/// write, a symlink, a truncate) or `sb_start_pagefault` (`page_mkwrite`).
+/// Fails with `EIO` after a shutdown.
+///
+/// [`vfs::FileSystem::begin_write`]: crate::vfs::FileSystem::begin_write
+pub(crate) fn page_write(sb: &SuperBlock) -> Result<Handle<'_>> {
+    sb.live()?;
+    start(sb, WRITE_CREDITS, 0)
+}
+
+/// Starts a handle of `credits` (capped at what one handle may hold) and
+/// `revokes` revoke records; an aborted journal shuts the filesystem down.
+fn start(sb: &SuperBlock, credits: u32, revokes: u32) -> Result<Handle<'_>> {
     let journal = &sb.info().journal;
     journal
-        .start(credits.clamp(1, journal.max_credits().max(1)), 0)
+        .start(credits.clamp(1, journal.max_credits().max(1)), revokes)
         .inspect_err(|_| {
             if journal.is_aborted() && sb.live().is_ok() {
                 super::super_ops::journal_aborted(sb);
@@ -105,24 +142,26 @@ fn run_in<R>(handle: Handle<'_>, f: impl FnOnce() -> Result<R>) -> Result<R> {
 
 /// Runs `f` as the filesystem's own work: with freeze protection
 /// (`sb_start_intwrite`, blocking while the filesystem is frozen) and a
-/// handle of `credits`, stopped when `f` returns.
+/// handle of `credits` and `revokes`, stopped when `f` returns.
 pub(crate) fn own_work<R>(
     sb: &SuperBlock,
     credits: u32,
+    revokes: u32,
     f: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
     let _frozen = sb.start_intwrite();
-    run_in(start(sb, credits)?, f)
+    run_in(start(sb, credits, revokes)?, f)
 }
 
 /// Runs `f`, a system call's change (the VFS holds `sb_start_write` and
-/// the inodes' `i_rwsem`), in a handle of `credits`. Fails with `EIO`
+/// the inodes' `i_rwsem`), in a handle of `credits` and `revokes`. Fails with `EIO`
 /// after a shutdown before starting anything.
 pub(crate) fn syscall<R>(
     sb: &SuperBlock,
     credits: u32,
+    revokes: u32,
     f: impl FnOnce() -> Result<R>,
 ) -> Result<R> {
     sb.live()?;
-    run_in(start(sb, credits)?, f)
+    run_in(start(sb, credits, revokes)?, f)
 }

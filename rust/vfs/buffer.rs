@@ -60,9 +60,14 @@ impl Buffer {
         r
     }
 
-    /// Runs `f` on the block's contents under the buffer lock and marks the
-    /// buffer dirty.
-    pub(crate) fn modify<R>(&self, f: impl FnOnce(&mut Block) -> R) -> R {
+    /// The buffer head, for the journal's calls.
+    pub(super) fn as_ptr(&self) -> *mut bindings::buffer_head {
+        self.bh.as_ptr()
+    }
+
+    /// Runs `f` on the block's contents under the buffer lock, nothing
+    /// else: the caller journals the change or marks the buffer dirty.
+    pub(super) fn change<R>(&self, f: impl FnOnce(&mut Block) -> R) -> R {
         // SAFETY: we hold a reference to the buffer head.
         unsafe { bindings::dinofs_lock_buffer(self.bh.as_ptr()) };
         // SAFETY: the buffer lock gives us exclusive access to the bytes
@@ -70,6 +75,14 @@ impl Buffer {
         let r = f(unsafe { &mut *self.data() });
         // SAFETY: we took the lock above.
         unsafe { bindings::unlock_buffer(self.bh.as_ptr()) };
+        r
+    }
+
+    /// Runs `f` on the block's contents under the buffer lock and marks the
+    /// buffer dirty, for the block device's writeback: for blocks that are
+    /// not journaled ([`super::Journal::modify`] is the journaled change).
+    pub(crate) fn modify<R>(&self, f: impl FnOnce(&mut Block) -> R) -> R {
+        let r = self.change(f);
         // SAFETY: referenced buffer head.
         unsafe { bindings::mark_buffer_dirty(self.bh.as_ptr()) };
         r

@@ -27,12 +27,12 @@
 //! `jbd2_journal_load` loaded successfully, not yet destroyed, owned by
 //! this value.
 
-use super::{FileSystem, SuperBlock};
+use super::{Block, Buffer, FileSystem, SuperBlock};
 use crate::bindings;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::error::to_result;
-use kernel::ffi::c_int;
+use kernel::ffi::{c_int, c_void};
 use kernel::prelude::*;
 
 /// `JBD2_FEATURE_INCOMPAT_CSUM_V3` (a macro in `jbd2.h`).
@@ -250,6 +250,80 @@ impl Journal {
         to_result(unsafe { bindings::dinofs_journal_commit(self.ptr.as_ptr()) })
     }
 
+    /// Changes `buf` as part of the task's running handle: jbd2 is given
+    /// write access first (`jbd2_journal_get_write_access`, which may wait
+    /// for the committing transaction to write out its copy, and takes
+    /// the buffer lock itself), then `f` runs on the contents under the
+    /// buffer lock, then the buffer joins the handle's transaction
+    /// (`jbd2_journal_dirty_metadata`). The buffer is never marked dirty
+    /// for writeback: jbd2 writes it to the log at commit and in place at
+    /// checkpoint. Every change of a journaled block goes through here,
+    /// in every handle that changes it.
+    ///
+    /// Fails with `EIO` (and a warning: a dinofs bug) if no handle of this
+    /// journal runs on the task, `EROFS` once the journal is aborted, and
+    /// `ENOSPC` (and jbd2's warning) if the handle's credits ran out: the
+    /// block's bytes may then be changed in memory and not logged, and the
+    /// journal is, or is about to be, aborted.
+    pub(crate) fn modify<R>(&self, buf: &Buffer, f: impl FnOnce(&mut Block) -> R) -> Result<R> {
+        // SAFETY: a loaded journal (type invariant); a referenced buffer
+        // head; the shim finds the handle and refuses without one. Not
+        // under the buffer lock (jbd2 takes it).
+        to_result(unsafe {
+            bindings::dinofs_journal_get_write_access(self.ptr.as_ptr(), buf.as_ptr())
+        })?;
+        let r = buf.change(f);
+        // SAFETY: as above; write access was given in this handle.
+        to_result(unsafe {
+            bindings::dinofs_journal_dirty_metadata(self.ptr.as_ptr(), buf.as_ptr())
+        })?;
+        Ok(r)
+    }
+
+    /// The buffer of metadata block `block`, newly allocated in the
+    /// running handle: created in its transaction
+    /// (`jbd2_journal_get_create_access`), zeroed, uptodate and logged;
+    /// the caller fills it with [`Self::modify`]. Errors as for
+    /// [`Self::modify`], or `ENOMEM`.
+    pub(crate) fn create_block<T: FileSystem>(
+        &self,
+        sb: &SuperBlock<T>,
+        block: u32,
+    ) -> Result<Buffer> {
+        let mut err: c_int = 0;
+        // SAFETY: a loaded journal (type invariant) on `sb`'s device; a
+        // live superblock; `err` is a valid out-pointer.
+        let bh = unsafe {
+            bindings::dinofs_journal_getblk_create(
+                self.ptr.as_ptr(),
+                sb.as_ptr(),
+                block as u64,
+                &mut err,
+            )
+        };
+        if bh.is_null() {
+            return Err(Error::from_errno(err));
+        }
+        Buffer::new(bh, block).ok_or(EIO)
+    }
+
+    /// Metadata block `block` was freed in the running handle: a revoke
+    /// record keeps a replay from writing an older transaction's copy of
+    /// it over what the block holds next, and its cached buffer leaves the
+    /// transactions it is on (`jbd2_journal_revoke` with the buffer, as
+    /// `ext4_forget`). Needs one revoke credit of the handle. Call it once
+    /// the block is freed and no [`Buffer`] of it is held; a block freed
+    /// twice without being journaled again in between is reported by jbd2
+    /// and fails with `EIO`.
+    pub(crate) fn revoke<T: FileSystem>(&self, sb: &SuperBlock<T>, block: u32) -> Result {
+        // SAFETY: a loaded journal (type invariant) on `sb`'s device; a
+        // live superblock; the shim finds the handle and refuses without
+        // one, and balances the buffer reference it takes on every path.
+        to_result(unsafe {
+            bindings::dinofs_journal_revoke(self.ptr.as_ptr(), sb.as_ptr(), block as u64)
+        })
+    }
+
     /// The freeze barrier (`ext4_freeze`): waits for every running handle
     /// to stop and keeps new ones out, commits and checkpoints everything
     /// and marks the log empty (`jbd2_journal_flush`), then lets handles in
@@ -315,6 +389,33 @@ impl Handle<'_> {
         // SAFETY: a running handle of this task (type invariant), not used
         // again: `self` was forgotten, so `Drop` does not stop it twice.
         to_result(unsafe { bindings::jbd2_journal_stop(ptr.as_ptr()) })
+    }
+}
+
+impl<'a> Handle<'a> {
+    /// Gives the handle up without stopping it, for one that must outlive
+    /// the callback that started it: `write_begin` keeps it in the write's
+    /// `fsdata` for `write_end` ([`Self::from_raw`]).
+    pub(super) fn into_raw(self) -> *mut c_void {
+        let ptr = self.ptr;
+        core::mem::forget(self);
+        ptr.as_ptr().cast()
+    }
+
+    /// Takes back a handle given up by [`Self::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from [`Self::into_raw`] on this task, is not taken back
+    /// twice, and its journal outlives `'a`.
+    pub(super) unsafe fn from_raw(ptr: *mut c_void) -> Option<Self> {
+        // INVARIANT: a running handle of this task whose journal outlives
+        // `'a` (the caller's contract).
+        NonNull::new(ptr.cast()).map(|ptr| Self {
+            ptr,
+            _journal: PhantomData,
+            _task: PhantomData,
+        })
     }
 }
 

@@ -13,6 +13,7 @@
 
 use super::dentry::{Dentry, DirEmitter, FsContext};
 use super::inode::{DeadInode, Inode, NewInode};
+use super::journal::Handle;
 use super::super_block::SuperBlock;
 use super::{RateLimit, BLOCK_SIZE};
 use crate::bindings;
@@ -101,6 +102,10 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// The shutdown ioctl (`FS_IOC_SHUTDOWN`), flags as XFS's.
     fn shutdown(sb: &SuperBlock<Self>, flags: u32) -> Result;
 
+    /// `fsync` (and `fdatasync`) of `inode`, after `generic_file_fsync`
+    /// wrote and waited for its data, its buffers and the inode: what else
+    /// makes its metadata durable (a journal commit).
+    fn fsync(inode: &Inode<Self>) -> Result;
     /// `->write_inode`.
     fn write_inode(inode: &Inode<Self>, sync: bool) -> Result;
     /// `->evict_inode`, after the page cache is gone and before the inode
@@ -111,6 +116,16 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// `get_block`: maps file block `iblock` to a disk block (allocating
     /// it if `create`); `Some((block, new))`, or `None` for a hole.
     fn map_block(inode: &Inode<Self>, iblock: u64, create: bool) -> Result<Option<(u32, bool)>>;
+    /// Starts the transaction in which a page-cache write may allocate
+    /// blocks: from `write_begin` to `write_end` (a buffered write, a
+    /// symlink's target, an expanding truncate), and around `page_mkwrite`
+    /// (a shared mapping's first write to a page). Started before the
+    /// folio is locked, as jbd2's order is (handle, then folio lock), and
+    /// with the caller's freeze protection (`sb_start_write` for writes,
+    /// `sb_start_pagefault` for faults); stopped when dropped. Inside a
+    /// running handle (a symlink created in `create`'s), the same handle
+    /// again.
+    fn begin_write(inode: &Inode<Self>) -> Result<Handle<'_>>;
     /// A buffered write failed after instantiating page cache past EOF
     /// (which is dropped); blocks it allocated there stay mapped.
     fn write_failed(inode: &Inode<Self>);
@@ -214,11 +229,22 @@ impl<T: FileSystem> Tables<T> {
         readahead: Some(readahead::<T>),
         writepages: Some(writepages::<T>),
         write_begin: Some(write_begin::<T>),
-        write_end: Some(bindings::generic_write_end),
+        write_end: Some(write_end::<T>),
         bmap: Some(bmap::<T>),
         migrate_folio: Some(bindings::buffer_migrate_folio),
         is_partially_uptodate: Some(bindings::block_is_partially_uptodate),
         error_remove_folio: Some(bindings::generic_error_remove_folio),
+        ..zeroed()
+    };
+
+    /// A shared mapping of a `T` file: the page cache's fault handlers,
+    /// and a `page_mkwrite` that allocates the page's blocks in a handle
+    /// (`generic_file_vm_ops` would leave that to writeback, which runs
+    /// under folio locks and with no handle).
+    const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+        fault: Some(bindings::filemap_fault),
+        map_pages: Some(bindings::filemap_map_pages),
+        page_mkwrite: Some(page_mkwrite::<T>),
         ..zeroed()
     };
 
@@ -685,21 +711,39 @@ extern "C" fn writepages<T: FileSystem>(
     unsafe { bindings::mpage_writepages(mapping, wbc, Some(get_block::<T>)) }
 }
 
+/// `write_begin`: starts the write's handle ([`FileSystem::begin_write`]),
+/// then `block_write_begin` (which locks the folio and maps its blocks,
+/// allocating them). On success the handle stays running in `*fsdata` for
+/// [`write_end`], which every caller of a successful `write_begin` calls
+/// on the same task (`generic_perform_write`, `page_symlink`,
+/// `generic_cont_expand_simple`).
 extern "C" fn write_begin<T: FileSystem>(
     _file: *mut bindings::file,
     mapping: *mut bindings::address_space,
     pos: bindings::loff_t,
     len: c_uint,
     foliop: *mut *mut bindings::folio,
-    _fsdata: *mut *mut c_void,
+    fsdata: *mut *mut c_void,
 ) -> c_int {
+    // SAFETY: a live mapping of a `T` inode, its host held by the caller
+    // for the write.
+    let inode = unsafe { (*mapping).host };
+    // SAFETY: as above.
+    let handle = match T::begin_write(unsafe { Inode::<T>::from_raw(inode) }) {
+        Ok(h) => h,
+        Err(e) => return e.to_errno(),
+    };
     let get_block: bindings::get_block_t = Some(get_block::<T>);
     // SAFETY: a live mapping of a `T` inode, locked by the VFS for the
     // write; the out pointer is the caller's.
     let ret = unsafe { bindings::block_write_begin(mapping, pos, len, foliop, get_block) };
-    if ret != 0 {
-        // SAFETY: as above.
-        let inode = unsafe { (*mapping).host };
+    if ret == 0 {
+        // SAFETY: the caller's out pointer, passed back to `write_end`.
+        unsafe { *fsdata = handle.into_raw() };
+    } else {
+        // Stopped before the cleanup, which locks folios and may start
+        // handles of its own.
+        drop(handle);
         // SAFETY: as above.
         let size = unsafe { bindings::dinofs_i_size_read(inode) };
         if pos + len as bindings::loff_t > size {
@@ -713,6 +757,73 @@ extern "C" fn write_begin<T: FileSystem>(
         }
     }
     ret
+}
+
+/// `write_end`: `generic_write_end` (the copy committed to the folio,
+/// `i_size` updated), then the handle `write_begin` left in `fsdata` is
+/// stopped; an error stopping it (an aborted journal) fails the write.
+extern "C" fn write_end<T: FileSystem>(
+    file: *mut bindings::file,
+    mapping: *mut bindings::address_space,
+    pos: bindings::loff_t,
+    len: c_uint,
+    copied: c_uint,
+    folio: *mut bindings::folio,
+    fsdata: *mut c_void,
+) -> c_int {
+    // SAFETY: the caller's, after a successful `write_begin` on this
+    // mapping (the folio is locked and referenced).
+    let ret =
+        unsafe { bindings::generic_write_end(file, mapping, pos, len, copied, folio, fsdata) };
+    // SAFETY: `write_begin` put a running handle of this task there, taken
+    // back once here; its journal belongs to the mapping's superblock,
+    // which outlives the write.
+    match unsafe { Handle::from_raw(fsdata) }.map(Handle::stop) {
+        Some(Err(e)) if ret >= 0 => e.to_errno(),
+        _ => ret,
+    }
+}
+
+/// `page_mkwrite`: a shared mapping's first write to a page. With the
+/// fault's freeze protection and the file's times updated, the write's
+/// handle is started ([`FileSystem::begin_write`]) and
+/// `block_page_mkwrite` locks the folio and maps its blocks, allocating
+/// them: a full filesystem is a `SIGBUS` at the store, not a write lost
+/// at writeback. Returns with the folio locked (`VM_FAULT_LOCKED`).
+extern "C" fn page_mkwrite<T: FileSystem>(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+    // SAFETY: the fault of a shared, writable mapping of a `T` file: the
+    // VMA, its file and the inode are live for the fault.
+    let (vma, file, inode) = unsafe {
+        let vma = (*vmf).__bindgen_anon_1.vma;
+        let file = (*vma).vm_file;
+        (vma, file, Inode::<T>::from_raw((*file).f_inode))
+    };
+    let sb = inode.sb();
+    // SAFETY: a live superblock; ended below on this task.
+    unsafe { bindings::dinofs_sb_start_pagefault(sb.as_ptr()) };
+    let err = (|| {
+        sb.live()?;
+        // SAFETY: the fault's file. An error updating the times is not
+        // the fault's (as in `filemap_page_mkwrite`).
+        let _ = unsafe { bindings::file_update_time(file) };
+        let handle = T::begin_write(inode)?;
+        let get_block: bindings::get_block_t = Some(get_block::<T>);
+        // SAFETY: the fault's VMA and `vmf`; the folio is locked by it and
+        // left locked on success.
+        let r = to_result(unsafe { bindings::block_page_mkwrite(vma, vmf, get_block) });
+        // An aborted journal fails what comes next; this page's blocks are
+        // mapped (as `ext4_page_mkwrite` ignores the stop's verdict).
+        drop(handle);
+        r
+    })();
+    // SAFETY: taken above.
+    unsafe { bindings::dinofs_sb_end_pagefault(sb.as_ptr()) };
+    let errno = match err {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    };
+    // SAFETY: maps an errno to the fault result (0: folio locked).
+    unsafe { bindings::dinofs_vmf_fs_error(errno) }
 }
 
 extern "C" fn bmap<T: FileSystem>(
@@ -774,7 +885,13 @@ extern "C" fn mmap<T: FileSystem>(
         return EIO.to_errno();
     }
     // SAFETY: as above.
-    unsafe { bindings::generic_file_mmap(file, vma) }
+    let r = unsafe { bindings::generic_file_mmap(file, vma) };
+    if r == 0 {
+        // SAFETY: the VMA being set up for this file (mmap_lock held for
+        // writing); `VM_OPS` is promoted to static storage.
+        unsafe { (*vma).vm_ops = &Tables::<T>::VM_OPS };
+    }
+    r
 }
 
 extern "C" fn open<T: FileSystem>(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
@@ -797,7 +914,16 @@ extern "C" fn fsync<T: FileSystem>(
         return EIO.to_errno();
     }
     // SAFETY: as above.
-    unsafe { bindings::generic_file_fsync(file, start, end, datasync) }
+    let r = unsafe { bindings::generic_file_fsync(file, start, end, datasync) };
+    if r != 0 {
+        return r;
+    }
+    // SAFETY: as above.
+    let inode = unsafe { Inode::<T>::from_raw((*file).f_inode) };
+    match T::fsync(inode) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
 }
 
 /// `FS_IOC_SHUTDOWN`: `_IOR('X', 125, __u32)`, the number every filesystem

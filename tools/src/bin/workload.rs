@@ -33,6 +33,9 @@
 //!                                            pwrite (one byte at the new end) or
 //!                                            mmap (store after a truncate); print
 //!                                            the non-zero bytes in the new range
+//! dinofs-workload mmap-fill FILE PAGES       sparse FILE of PAGES pages, mapped
+//!                                            shared, one byte stored per page;
+//!                                            SIGBUS (exit 7) prints the count
 //! dinofs-workload unlink-time FILE           one unlink(2) of FILE, timed
 //! dinofs-workload unlink-par DIR THREADS COUNT
 //!                                            THREADS threads, thread t pinned to
@@ -459,8 +462,78 @@ fn extend(file: &Path, how: &str, bytes: u64) -> io::Result<String> {
     Ok(format!("old={old} new={} nonzero={nonzero}", data.len()))
 }
 
+extern "C" {
+    fn signal(sig: i32, handler: extern "C" fn(i32)) -> usize;
+    fn write(fd: i32, buf: *const u8, len: usize) -> isize;
+    fn _exit(code: i32) -> !;
+    fn msync(addr: *mut u8, len: usize, flags: i32) -> i32;
+}
+
+/// Pages `mmap_fill` has stored to, for its `SIGBUS` handler.
+static STORED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// `SIGBUS` in `mmap_fill`: the store that faulted could not get its page's
+/// block. Prints what was stored and exits 7 (async-signal-safe calls
+/// only).
+extern "C" fn on_sigbus(_sig: i32) {
+    let n = STORED.load(std::sync::atomic::Ordering::SeqCst);
+    let mut buf = [0u8; 40];
+    let mut msg = io::Cursor::new(&mut buf[..]);
+    let _ = writeln!(msg, "stored={n} sigbus=1");
+    let len = msg.position() as usize;
+    // SAFETY: writes `len` bytes of `buf` to stdout, then exits without
+    // unwinding; both are async-signal-safe.
+    unsafe {
+        write(1, buf.as_ptr(), len);
+        _exit(7);
+    }
+}
+
+/// Makes `file` a sparse file of `pages` pages, maps it shared and stores
+/// 0xa5 at the start of each page in turn: every store is a shared
+/// mapping's first write to a hole, so `page_mkwrite` must find the page a
+/// block. On a full filesystem that store gets `SIGBUS` (printed with the
+/// count, exit 7); otherwise `msync(MS_SYNC)` writes them and its result
+/// is printed.
+fn mmap_fill(file: &Path, pages: u64) -> io::Result<String> {
+    use std::os::fd::AsRawFd;
+    let f = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(file)?;
+    let len =
+        usize::try_from(pages * 4096).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    f.set_len(len as u64)?;
+    // SAFETY: installs a handler that only reads an atomic, writes and
+    // exits.
+    unsafe { signal(7, on_sigbus) };
+    // SAFETY: a shared read-write mapping of the whole file, `len` bytes;
+    // unmapped below.
+    let p = unsafe { mmap(std::ptr::null_mut(), len, 3, 1, f.as_raw_fd(), 0) };
+    if p as isize == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    for i in 0..pages as usize {
+        // SAFETY: inside the mapping (page i of `pages`).
+        unsafe { p.add(i * 4096).write_volatile(0xa5) };
+        STORED.store(i as u64 + 1, std::sync::atomic::Ordering::SeqCst);
+    }
+    // SAFETY: the mapping above; MS_SYNC (4).
+    let r = unsafe { msync(p, len, 4) };
+    let msync_err = if r == 0 {
+        0
+    } else {
+        io::Error::last_os_error().raw_os_error().unwrap_or(-1)
+    };
+    // SAFETY: mapped above.
+    unsafe { munmap(p, len) };
+    Ok(format!("stored={pages} sigbus=0 msync={msync_err}"))
+}
+
 fn usage() -> ExitCode {
-    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR | reseal DEV BLOCK | seekdir DIR | set-inode-blocks DEV INO VALUE | extend FILE truncate|pwrite|mmap BYTES | unlink-time FILE | unlink-par DIR THREADS COUNT | lookup DIR COUNT | jsb DEV [start|sequence|errno=VALUE] | jtx DEV FROM [revoke=BLOCK] [uncommitted]");
+    eprintln!("usage: dinofs-workload create|verify DIR COUNT SIZE | unlink DIR COUNT | list DIR | fill DIR | hold DIR COUNT SIZE | statfs PATH SECONDS | frag BIG SMALL SIZE | shutdown PATH MODE | probe DIR | reseal DEV BLOCK | seekdir DIR | set-inode-blocks DEV INO VALUE | extend FILE truncate|pwrite|mmap BYTES | mmap-fill FILE PAGES | unlink-time FILE | unlink-par DIR THREADS COUNT | lookup DIR COUNT | jsb DEV [start|sequence|errno=VALUE] | jtx DEV FROM [revoke=BLOCK] [uncommitted]");
     ExitCode::from(2)
 }
 
@@ -644,6 +717,10 @@ fn main() -> ExitCode {
         },
         (Some("extend"), Some(d)) => match (args.get(2), num(3)) {
             (Some(how), Some(n)) if n > 0 => extend(&d, how, n),
+            _ => return usage(),
+        },
+        (Some("mmap-fill"), Some(d)) => match num(2) {
+            Some(n) if n > 0 => mmap_fill(&d, n),
             _ => return usage(),
         },
         (Some("unlink-time"), Some(d)) => unlink_time(&d),
