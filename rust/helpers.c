@@ -392,12 +392,48 @@ static handle_t *dinofs_handle_of(journal_t *journal)
 	return handle;
 }
 
+/* Buffer credits a handle grows by when it runs out of them. */
+#define DINOFS_CREDIT_EXTEND 8
+
+/*
+ * Whether `handle` may log `bh`: it has a buffer credit left, or grows by a
+ * few (an estimate short by a block must not WARN in
+ * jbd2_journal_dirty_metadata), or `bh` is already logged in the handle's
+ * transaction (costs nothing more; a transaction cannot commit, so the
+ * buffer cannot leave it, while one of its handles runs).
+ */
+static bool dinofs_credit_for(handle_t *handle, struct buffer_head *bh)
+{
+	struct journal_head *jh;
+	bool ours;
+
+	if (jbd2_handle_buffer_credits(handle) > 0 ||
+	    !jbd2_journal_extend(handle, DINOFS_CREDIT_EXTEND, 0))
+		return true;
+	jh = jbd2_journal_grab_journal_head(bh);
+	if (!jh)
+		return false;
+	ours = READ_ONCE(jh->b_transaction) == handle->h_transaction;
+	jbd2_journal_put_journal_head(jh);
+	return ours;
+}
+
 /* Before a buffer's bytes change (never under its lock: jbd2 takes it). */
 int dinofs_journal_get_write_access(journal_t *journal, struct buffer_head *bh)
 {
 	handle_t *handle = dinofs_handle_of(journal);
 
-	return handle ? jbd2_journal_get_write_access(handle, bh) : -EIO;
+	if (!handle)
+		return -EIO;
+	/*
+	 * Out of buffer credits: grow the handle by a few (an estimate short
+	 * by a block must not WARN in jbd2_journal_dirty_metadata); if the
+	 * transaction cannot grow, jbd2 refuses the buffer with -ENOSPC only
+	 * when it is not already logged in this transaction.
+	 */
+	if (!dinofs_credit_for(handle, bh))
+		return -ENOSPC;
+	return jbd2_journal_get_write_access(handle, bh);
 }
 
 /* After they changed: the buffer joins the running transaction. */
@@ -431,6 +467,11 @@ struct buffer_head *dinofs_journal_getblk_create(journal_t *journal,
 		*err = -ENOMEM;
 		return NULL;
 	}
+	if (!dinofs_credit_for(handle, bh)) {
+		brelse(bh);
+		*err = -ENOSPC;
+		return NULL;
+	}
 	lock_buffer(bh);
 	ret = jbd2_journal_get_create_access(handle, bh);
 	if (ret) {
@@ -460,6 +501,9 @@ struct buffer_head *dinofs_journal_getblk_create(journal_t *journal,
  * the buffer reference it is given, except when the handle is aborted
  * (jbd2_journal_forget returns first), which is checked here first.
  */
+/* Revoke records a handle grows by when it runs out of them. */
+#define DINOFS_REVOKE_EXTEND 64
+
 int dinofs_journal_revoke(journal_t *journal, struct super_block *sb, u64 block)
 {
 	handle_t *handle = dinofs_handle_of(journal);
@@ -469,8 +513,48 @@ int dinofs_journal_revoke(journal_t *journal, struct super_block *sb, u64 block)
 		return -EIO;
 	if (is_handle_aborted(handle))
 		return -EROFS;
+	/*
+	 * Out of revoke credits (the caller's estimate was short: a sparse
+	 * map has more indirect blocks than its size suggests): grow the
+	 * handle rather than let jbd2_journal_revoke WARN; -ENOSPC when the
+	 * running transaction cannot take more.
+	 */
+	if (handle->h_revoke_credits <= 0 &&
+	    jbd2_journal_extend(handle, 0, DINOFS_REVOKE_EXTEND))
+		return -ENOSPC;
 	bh = sb_find_get_block(sb, block);
+	/*
+	 * Revoked twice without being journaled in between: jbd2 would
+	 * return -EIO keeping the reference it was given; refuse here and
+	 * drop it (jbd2_journal_revoke drops it on every other path).
+	 */
+	if (bh && buffer_revoked(bh)) {
+		brelse(bh);
+		return -EIO;
+	}
 	return jbd2_journal_revoke(handle, block, bh);
+}
+
+/*
+ * Whether the task runs a handle of `journal` (no warning: the question is
+ * legitimate outside one).
+ */
+bool dinofs_journal_in_handle(journal_t *journal)
+{
+	handle_t *handle = journal_current_handle();
+
+	return handle && !handle->h_reserved && handle->h_transaction &&
+	       handle->h_transaction->t_journal == journal;
+}
+
+/*
+ * The log blocks `revokes` revoke records take on top of a handle's credits
+ * (jbd2__journal_start adds them to h_total_credits, and start_this_handle
+ * refuses, with a WARN, a total above jbd2_max_user_trans_buffers).
+ */
+int dinofs_journal_revoke_blocks(journal_t *journal, int revokes)
+{
+	return DIV_ROUND_UP(revokes, journal->j_revoke_records_per_block);
 }
 
 /* The most credits one handle may ask for (jbd2_max_user_trans_buffers). */
@@ -556,19 +640,10 @@ void dinofs_set_buffer_verified(struct buffer_head *bh)
 	set_buffer_dinofs_verified(bh);
 }
 
-/* A buffer for a block about to be overwritten whole: zeroed, uptodate. */
-struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block)
+/* Whether jbd2 manages the buffer (buffer_jbd is a macro-made inline). */
+bool dinofs_buffer_journaled(struct buffer_head *bh)
 {
-	struct buffer_head *bh = sb_getblk(sb, block);
-
-	if (!bh)
-		return NULL;
-	lock_buffer(bh);
-	memset(bh->b_data, 0, bh->b_size);
-	clear_buffer_dinofs_verified(bh);
-	set_buffer_uptodate(bh);
-	unlock_buffer(bh);
-	return bh;
+	return buffer_jbd(bh);
 }
 
 void dinofs_lock_buffer(struct buffer_head *bh)

@@ -84,9 +84,9 @@ const u8 *dinofs_dentry_name(const struct dentry *dentry, u32 *len);
 
 /* Buffer heads. */
 struct buffer_head *dinofs_sb_bread(struct super_block *sb, u64 block);
-struct buffer_head *dinofs_sb_getblk_zero(struct super_block *sb, u64 block);
 void dinofs_sb_breadahead(struct super_block *sb, u64 block);
 bool dinofs_buffer_verified(struct buffer_head *bh);
+bool dinofs_buffer_journaled(struct buffer_head *bh);
 void dinofs_set_buffer_verified(struct buffer_head *bh);
 void dinofs_lock_buffer(struct buffer_head *bh);
 void dinofs_map_bh(struct buffer_head *bh, struct super_block *sb, u64 block);
@@ -99,6 +99,8 @@ bool dinofs_journal_needs_recovery(journal_t *journal);
 handle_t *dinofs_journal_start(journal_t *journal, int credits, int revokes,
 			       int *err);
 int dinofs_journal_max_credits(journal_t *journal);
+int dinofs_journal_revoke_blocks(journal_t *journal, int revokes);
+bool dinofs_journal_in_handle(journal_t *journal);
 void dinofs_journal_forgive_write_errors(journal_t *journal);
 bool dinofs_journal_aborted(journal_t *journal);
 int dinofs_journal_commit(journal_t *journal);

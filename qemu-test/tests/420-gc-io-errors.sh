@@ -18,7 +18,8 @@
 #    failed but the filesystem went on, and the unmount wrote memory's
 #    orphan list (empty) into block 0 over the lost writes: the next mount
 #    recovered nothing (40 unlinked inodes and their blocks leaked).
-# 2. Read errors: with the metadata dropped from the cache the worker's
+# 2. Read errors: with the metadata checkpointed (a freeze) and dropped
+#    from the cache the worker's
 #    reads fail: the error reaches syncfs, the unmount logs the failed
 #    inactivations, and the next mount recovers them.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
@@ -88,7 +89,11 @@ recovers_all
 log "2. read errors in the worker"
 mount -t dinofs "$DM" /mnt/d
 hold_unlinked /mnt/d/r "$N" 65536
-sync
+# A freeze checkpoints the journal: the metadata then sits only at home,
+# no longer pinned by jbd2, so drop_caches can drop it and the worker's
+# reads go to the failing device.
+fsfreeze -f /mnt/d
+fsfreeze -u /mnt/d
 echo 3 >/proc/sys/vm/drop_caches
 to_error
 # The holder's own I/O on the failing device may fail with EIO: fine.

@@ -15,10 +15,11 @@
 # a crash can cut the orphan list: without the mount's relink such an image
 # failed to mount with EUCLEAN): each image must mount (orphan recovery runs), hold everything synced
 # before the last mark (names, sizes, contents) and lack every name whose
-# removal was synced, read back whole, and be fsck clean — at a mark after
-# syncfs or a freeze without repair, elsewhere after fsck -y if -n found
-# damage (no journal), with the survivors checked again after the repair.
-# Prints how many points were replayed and how many needed the repair.
+# removal was synced, read back whole, and be fsck -n clean at every point,
+# by the mount's journal replay and orphan recovery alone (before every
+# metadata block was journaled, points between marks were allowed fsck -y;
+# a crash test that needs -y now fails). Prints how many points were
+# replayed.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 
 BLOCKS=8192

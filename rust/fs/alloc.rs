@@ -11,12 +11,12 @@
 //! ([`alloc_run`]) or a sorted batch of freed ones ([`free_blocks_sorted`]);
 //! a mismatch is `-EUCLEAN`, never a guess.
 //!
-//! The two bitmaps are journaled: each change is part of the caller's jbd2
+//! Everything here is journaled: the two bitmaps, the inode clusters (and
+//! the orphan-list links in them) and block 0 change in the caller's jbd2
 //! handle ([`vfs::Journal::modify`]; every caller runs in one, see
-//! [`super::trans`]), written to the log at commit and in place by jbd2's
-//! checkpoint, never by the block device's writeback. (The inode clusters,
-//! the orphan list links in them and block 0 are not journaled yet: issue
-//! 20.)
+//! [`super::trans`]), are written to the log at commit and in place by
+//! jbd2's checkpoint, never by the block device's writeback. A freed
+//! cluster is revoked.
 //!
 //! Inode clusters (seed 003, XFS inode chunks): a cluster block is allocated
 //! from free space when no allocated cluster has a free slot, and returned to
@@ -238,8 +238,11 @@ pub(crate) fn alloc_inode(
 ) -> Result<u32> {
     if st.free_inodes == 0 {
         let block = alloc_block(sb, st, st.block_hint)?;
-        let buf = sb.getblk_zero(block)?;
-        buf.modify(|_| ());
+        // A new cluster block: created in the handle, all slots free.
+        if let Err(e) = sb.info().journal.create_block(sb, block) {
+            let _ = free_block(sb, st, block);
+            return Err(e);
+        }
         if assign_bit(sb, Map::Clusters, block as u64, true)? {
             return Err(sb.corrupt(
                 c_str!("cluster map (new cluster already mapped)"),
@@ -269,12 +272,18 @@ pub(crate) fn alloc_inode(
             break;
         };
         let buf = sb.bread(cluster as u32)?;
-        let ino = buf.modify(|b| {
+        // Looked for first: a full cluster is not logged.
+        if buf.read(|b| (0..INODES_PER_CLUSTER).all(|s| !slot_free(b, s))) {
+            scanned += 1;
+            from = cluster + 1;
+            continue;
+        }
+        let ino = sb.info().journal.modify(&buf, |b| {
             let slot = (0..INODES_PER_CLUSTER).find(|&s| slot_free(b, s))?;
             let ino = format::make_ino(cluster as u32, slot);
             initial.encode(b, ino, vfs::crc32c);
             Some(ino)
-        });
+        })?;
         if let Some(ino) = ino {
             st.free_inodes -= 1;
             sb.info().publish(st);
@@ -299,7 +308,7 @@ pub(crate) fn free_inode(sb: &SuperBlock, st: &mut AllocState, ino: u32) -> Resu
     r
 }
 
-/// Reads, changes and rewrites one on-disk inode in place.
+/// Reads, changes and logs one on-disk inode, in the running handle.
 pub(crate) fn update_disk_inode(
     sb: &SuperBlock,
     ino: u32,
@@ -307,14 +316,16 @@ pub(crate) fn update_disk_inode(
 ) -> Result {
     let geo = sb.info().geo;
     let buf = sb.bread(format::ino_cluster(ino))?;
-    let ok = buf.modify(|b| match format::Inode::decode(b, ino, &geo, vfs::crc32c) {
-        Ok(Some(mut d)) => {
-            f(&mut d);
-            d.encode(b, ino, vfs::crc32c);
-            true
+    let ok = sb.info().journal.modify(&buf, |b| {
+        match format::Inode::decode(b, ino, &geo, vfs::crc32c) {
+            Ok(Some(mut d)) => {
+                f(&mut d);
+                d.encode(b, ino, vfs::crc32c);
+                true
+            }
+            _ => false,
         }
-        _ => false,
-    });
+    })?;
     if ok {
         Ok(())
     } else {
@@ -476,12 +487,12 @@ pub(crate) fn free_inodes_sorted(
 /// is left empty.
 fn free_cluster_slots(sb: &SuperBlock, st: &mut AllocState, cluster: u32, inos: &[u32]) -> Result {
     let buf = sb.bread(cluster)?;
-    let empty = buf.modify(|b| {
+    let empty = sb.info().journal.modify(&buf, |b| {
         for &ino in inos {
             format::Inode::clear(b, ino);
         }
         (0..INODES_PER_CLUSTER).all(|s| slot_free(b, s))
-    });
+    })?;
     let max_free = st.clusters as u64 * INODES_PER_CLUSTER as u64;
     st.free_inodes = counter_add(
         sb,
@@ -502,6 +513,9 @@ fn free_cluster_slots(sb: &SuperBlock, st: &mut AllocState, cluster: u32, inos: 
             ));
         }
         free_block(sb, st, cluster)?;
+        // Journaled metadata: no replay may write an old copy of it over
+        // what the block holds next.
+        sb.info().journal.revoke(sb, cluster)?;
         st.clusters = counter_sub(sb, st.clusters as u64, 1, c_str!("cluster counter"))? as u32;
         st.free_inodes = counter_sub(
             sb,

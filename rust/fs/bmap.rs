@@ -33,15 +33,20 @@ fn read_ptr(sb: &SuperBlock, block: u32, idx: u32) -> Result<u32> {
     Ok(buf.read(|b| format::indirect_get(b, idx)))
 }
 
+/// The journal: indirect blocks are journaled metadata, changed in the
+/// running handle, created with `create_block`, revoked when freed.
+fn journal(sb: &SuperBlock) -> &vfs::Journal {
+    &sb.info().journal
+}
+
 /// Sets pointer `idx` of indirect block `block` and reseals it.
 fn write_ptr(inode: &Inode, block: u32, idx: u32, ptr: u32) -> Result {
-    let buf = inode.sb().bread(block)?;
-    buf.modify(|b| {
+    let sb = inode.sb();
+    let buf = sb.bread(block)?;
+    journal(sb).modify(&buf, |b| {
         format::indirect_set(b, idx, ptr);
         format::seal_block(b, vfs::crc32c);
-    });
-    buf.attach_to(inode);
-    Ok(())
+    })
 }
 
 /// Allocates a block for `inode`'s map: a data block, or a zeroed, sealed
@@ -57,9 +62,16 @@ fn new_block(inode: &Inode, map: &mut MapGuard<'_>, goal: u64, indirect: bool) -
         alloc::alloc_block(sb, &mut st, goal)?
     };
     if indirect {
-        let buf = sb.getblk_zero(block)?;
-        buf.modify(|b| format::seal_block(b, vfs::crc32c));
-        buf.attach_to(inode);
+        let made = journal(sb)
+            .create_block(sb, block)
+            .and_then(|buf| journal(sb).modify(&buf, |b| format::seal_block(b, vfs::crc32c)));
+        if let Err(e) = made {
+            // Not mapped: give it back (the journal is aborted, or out of
+            // memory).
+            let mut st = sb.info().alloc.lock();
+            let _ = alloc::free_block(sb, &mut st, block);
+            return Err(e);
+        }
     }
     map.set_blocks(n);
     Ok(block)
@@ -87,18 +99,37 @@ pub(super) fn eof_blocks(inode: &Inode) -> u64 {
 ///
 pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Option<(u32, bool)>> {
     let mut map = inode.lock_data();
+    let before = (map.ptrs(), map.blocks());
+    let r = map_block_locked(inode, &mut map, iblock, create);
+    if (map.ptrs(), map.blocks()) != before {
+        // The inode's map changed (blocks allocated or freed, even on an
+        // error): logged with it, in the write's handle.
+        let l = super::inode::log_inode_locked(inode, &map);
+        if r.is_ok() {
+            l?;
+        }
+    }
+    r
+}
+
+fn map_block_locked(
+    inode: &Inode,
+    map: &mut MapGuard<'_>,
+    iblock: u64,
+    create: bool,
+) -> Result<Option<(u32, bool)>> {
     let regular = inode.mode() & format::S_IFMT == format::S_IFREG;
     if !create || !regular {
-        return map_locked(inode, &mut map, iblock, create);
+        return map_locked(inode, map, iblock, create);
     }
     let eof = eof_blocks(inode);
     if iblock > eof && map.prealloc() {
         // A write past EOF leaving a hole: preallocated blocks would end up
         // inside EOF without ever being written. Free them first.
-        free_blocks_from(inode, &mut map, eof, true)?;
+        free_blocks_from(inode, map, eof)?;
         map.set_prealloc(false);
     }
-    let Some((block, mut new)) = map_locked(inode, &mut map, iblock, true)? else {
+    let Some((block, mut new)) = map_locked(inode, map, iblock, true)? else {
         return Ok(None);
     };
     if iblock >= eof {
@@ -108,18 +139,16 @@ pub(crate) fn map_block(inode: &Inode, iblock: u64, create: bool) -> Result<Opti
     // next block is not): the writer streams past any earlier batch.
     if iblock == eof
         && iblock >= PREALLOC_MIN_BLOCKS
-        && map_locked(inode, &mut map, iblock + 1, false)?.is_none()
+        && map_locked(inode, map, iblock + 1, false)?.is_none()
     {
         let extra = core::cmp::min(iblock / 4 + 1, PREALLOC_MAX_BLOCKS);
         // Best effort: a failure (ENOSPC, EFBIG) ends the batch early.
         let got = if inode.sb().info().gc.batching() {
-            prealloc_run(inode, &mut map, iblock + 1, extra).0
+            prealloc_run(inode, map, iblock + 1, extra).0
         } else {
             // Debug knob `batch=0`: a block at a time, two reseals each.
             (1..=extra)
-                .take_while(|&j| {
-                    matches!(map_locked(inode, &mut map, iblock + j, true), Ok(Some(_)))
-                })
+                .take_while(|&j| matches!(map_locked(inode, map, iblock + j, true), Ok(Some(_))))
                 .count() as u64
         };
         if got > 0 {
@@ -198,14 +227,12 @@ fn prealloc_batch(inode: &Inode, map: &mut MapGuard<'_>, iblock: u64, count: u64
     };
     // n <= holes: `total` bounds the new count.
     map.set_blocks(total - (holes - n));
-    buf.modify(|b| {
+    journal(sb).modify(&buf, |b| {
         for i in 0..n {
             format::indirect_set(b, idx + i, start + i);
         }
         format::seal_block(b, vfs::crc32c);
-    });
-    buf.attach_to(inode);
-    inode.mark_dirty();
+    })?;
     Ok(n as u64)
 }
 
@@ -224,14 +251,12 @@ fn leaf_parent(
     if ptr == format::NULL {
         ptr = new_block(inode, map, goal, true)?;
         map.set_ptr(top, ptr);
-        inode.mark_dirty();
     }
     for &i in upper {
         let mut child = read_ptr(inode.sb(), ptr, i)?;
         if child == format::NULL {
             child = new_block(inode, map, goal, true)?;
             write_ptr(inode, ptr, i, child)?;
-            inode.mark_dirty();
         }
         ptr = child;
     }
@@ -268,7 +293,6 @@ fn map_locked(
         }
         ptr = new_block(inode, map, goal, depth > 0)?;
         map.set_ptr(top, ptr);
-        inode.mark_dirty();
         new = depth == 0;
     }
     // Walk down the indirect levels.
@@ -282,7 +306,6 @@ fn map_locked(
             let leaf = level + 1 == depth;
             child = new_block(inode, map, goal, !leaf)?;
             write_ptr(inode, parent, i, child)?;
-            inode.mark_dirty();
             new = leaf;
         }
         parent = child;
@@ -384,21 +407,30 @@ struct Freed {
     err: Option<Error>,
 }
 
+/// Words of a bitmap with one bit per pointer of an indirect block.
+const CLEARED_WORDS: usize = (PTRS_PER_BLOCK as usize).div_ceil(64);
+
 /// Frees the blocks of the subtree rooted at indirect block `block`
 /// (`level` 1 = points at data) that map file blocks `>= from`; `base` is
-/// the first file block the subtree maps. Children are freed before the
-/// pointers to them are cleared, and an indirect block only once it is
-/// empty: bottom-up.
+/// the first file block the subtree maps; `dir`: the data blocks are a
+/// directory's (journaled metadata, revoked when freed).
+///
+/// All of it runs in one handle, so its order does not matter to a crash.
+/// An indirect block that stays in use (it maps blocks before `from`, or
+/// an error left some of its children) is rewritten once, with the
+/// pointers to what was freed cleared; one freed whole is not rewritten at
+/// all — it is freed and revoked — so a teardown of a whole file logs its
+/// bitmap blocks and nothing of its tree.
 fn free_subtree(
     inode: &Inode,
     block: u32,
     level: u32,
     base: u64,
     from: u64,
-    attach: bool,
     mode: FreeMode,
 ) -> Freed {
     let sb = inode.sb();
+    let dir = inode.mode() & format::S_IFMT == format::S_IFDIR;
     let span = PTRS_PER_BLOCK.pow(level - 1);
     let mut out = Freed {
         n: 0,
@@ -421,6 +453,8 @@ fn free_subtree(
         out.err = Some(sb.corrupt(c_str!("indirect block"), block as u64));
         return out;
     }
+    let mut cleared = [0u64; CLEARED_WORDS];
+    let mut any_cleared = false;
     let mut start = 0u32;
     while (start as u64) < PTRS_PER_BLOCK && out.err.is_none() {
         let end = core::cmp::min(start + CHUNK, PTRS_PER_BLOCK as u32);
@@ -430,7 +464,6 @@ fn free_subtree(
                 ptrs[(i - start) as usize] = format::indirect_get(b, i);
             }
         });
-        let mut cleared = [false; CHUNK as usize];
         for i in start..end {
             let p = ptrs[(i - start) as usize];
             if p == format::NULL {
@@ -445,41 +478,30 @@ fn free_subtree(
                 remaining = true;
                 continue;
             }
-            if level == 1 {
-                match free_one(sb, p, mode) {
+            let freed = if level == 1 {
+                match free_one(sb, p, mode, dir) {
                     Ok(()) => {
                         out.n += 1;
-                        cleared[(i - start) as usize] = true;
+                        true
                     }
                     Err(e) => {
                         out.err = Some(e);
-                        remaining = true;
+                        false
                     }
                 }
             } else {
-                let sub = free_subtree(inode, p, level - 1, child_base, from, attach, mode);
+                let sub = free_subtree(inode, p, level - 1, child_base, from, mode);
                 out.n += sub.n;
-                if sub.empty {
-                    cleared[(i - start) as usize] = true;
-                } else {
-                    remaining = true;
-                }
                 if sub.err.is_some() {
                     out.err = sub.err;
                 }
-            }
-        }
-        if cleared.iter().any(|&c| c) {
-            buf.modify(|b| {
-                for i in start..end {
-                    if cleared[(i - start) as usize] {
-                        format::indirect_set(b, i, format::NULL);
-                    }
-                }
-                format::seal_block(b, vfs::crc32c);
-            });
-            if attach {
-                buf.attach_to(inode);
+                sub.empty
+            };
+            if freed {
+                cleared[i as usize / 64] |= 1 << (i % 64);
+                any_cleared = true;
+            } else {
+                remaining = true;
             }
         }
         start = end;
@@ -490,53 +512,92 @@ fn free_subtree(
     }
     if !remaining {
         drop(buf);
-        match free_one(sb, block, mode) {
+        match free_one(sb, block, mode, true) {
             Ok(()) => {
                 out.n += 1;
                 out.empty = true;
+                return out;
             }
-            Err(e) => out.err = Some(e),
+            Err(e) => {
+                out.err = Some(e);
+                // Still the inode's: rewritten below without what it lost.
+                match sb.bread(block) {
+                    Ok(b) => return clear_ptrs(sb, &b, &cleared, any_cleared, out),
+                    Err(_) => return out,
+                }
+            }
         }
+    }
+    clear_ptrs(sb, &buf, &cleared, any_cleared, out)
+}
+
+/// Clears the pointers `cleared` (a bitmap) of indirect block `buf`, whose
+/// blocks were freed, in the running handle; the first error goes in `out`.
+fn clear_ptrs(
+    sb: &SuperBlock,
+    buf: &vfs::Buffer,
+    cleared: &[u64; CLEARED_WORDS],
+    any: bool,
+    mut out: Freed,
+) -> Freed {
+    if !any {
+        return out;
+    }
+    let r = journal(sb).modify(buf, |b| {
+        for (w, &bits) in cleared.iter().enumerate() {
+            for k in 0..64u32 {
+                if bits & (1 << k) != 0 {
+                    // Bits are set only for indices below PTRS_PER_BLOCK.
+                    format::indirect_set(b, w as u32 * 64 + k, format::NULL);
+                }
+            }
+        }
+        format::seal_block(b, vfs::crc32c);
+    });
+    if let (Err(e), None) = (r, out.err) {
+        out.err = Some(e);
     }
     out
 }
 
 /// Frees one block, taking the allocator mutex just for it: tearing down a
 /// huge file must not hold the allocator (and everything waiting on it)
-/// for the whole teardown.
-fn free_one(sb: &SuperBlock, block: u32, mode: FreeMode) -> Result {
-    let mut st = sb.info().alloc.lock();
-    if !alloc::free_block_ex(sb, &mut st, block, mode == FreeMode::Teardown)? {
+/// for the whole teardown. `meta`: the block is journaled metadata (an
+/// indirect block, a directory's block), revoked once freed.
+fn free_one(sb: &SuperBlock, block: u32, mode: FreeMode, meta: bool) -> Result {
+    let freed = {
+        let mut st = sb.info().alloc.lock();
+        alloc::free_block_ex(sb, &mut st, block, mode == FreeMode::Teardown)?
+    };
+    if !freed {
+        // Already free: nobody's, and revoked when it was freed.
         sb.info()
             .already_free
             .fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        return Ok(());
+    }
+    if meta {
+        journal(sb).revoke(sb, block)?;
     }
     Ok(())
 }
 
 /// Frees every block mapping file blocks `>= from` (data and any indirect
-/// block left empty). Called with the map locked. `attach` associates the
-/// changed indirect blocks with the inode for `fsync`; never for an inode
-/// the VFS has already cleared (inactivation), whose buffer list is gone.
-/// On an error the map still loses exactly the pointers to the blocks that
-/// were freed.
-pub(super) fn free_blocks_from(
-    inode: &Inode,
-    map: &mut MapGuard<'_>,
-    from: u64,
-    attach: bool,
-) -> Result {
-    free_blocks_from_mode(inode, map, from, attach, FreeMode::Strict)
+/// block left empty), in the running handle. Called with the map locked;
+/// the caller logs the inode. On an error the map still loses exactly the
+/// pointers to the blocks that were freed.
+pub(super) fn free_blocks_from(inode: &Inode, map: &mut MapGuard<'_>, from: u64) -> Result {
+    free_blocks_from_mode(inode, map, from, FreeMode::Strict)
 }
 
 pub(super) fn free_blocks_from_mode(
     inode: &Inode,
     map: &mut MapGuard<'_>,
     from: u64,
-    attach: bool,
     mode: FreeMode,
 ) -> Result {
     let sb = inode.sb();
+    let dir = inode.mode() & format::S_IFMT == format::S_IFDIR;
     let mut freed = 0u32;
     let ptrs = map.ptrs();
     let mut result = Ok(());
@@ -546,8 +607,6 @@ pub(super) fn free_blocks_from_mode(
         format::DIRECT_BLOCKS as u64 + p,
         format::DIRECT_BLOCKS as u64 + p + p * p,
     ];
-    // The deepest trees first, the direct blocks last: what a crash leaves
-    // is always a map of blocks still owned, walked the same way again.
     for level in (1..=3u32).rev() {
         let slot = IND + level as usize - 1;
         let top = ptrs[slot];
@@ -558,7 +617,7 @@ pub(super) fn free_blocks_from_mode(
         if base + p.pow(level) <= from {
             continue;
         }
-        let sub = free_subtree(inode, top, level, base, from, attach, mode);
+        let sub = free_subtree(inode, top, level, base, from, mode);
         freed += sub.n;
         if sub.empty {
             map.set_ptr(slot, format::NULL);
@@ -569,7 +628,7 @@ pub(super) fn free_blocks_from_mode(
     }
     for (i, &p) in ptrs[..IND].iter().enumerate() {
         if p != format::NULL && i as u64 >= from {
-            match free_one(sb, p, mode) {
+            match free_one(sb, p, mode, dir) {
                 Ok(()) => {
                     freed += 1;
                     map.set_ptr(i, format::NULL);
@@ -584,14 +643,15 @@ pub(super) fn free_blocks_from_mode(
 }
 
 /// Calls `sink` with every block an unlinked inode's map owns — data
-/// blocks and indirect blocks (each after the blocks it points to) — for a
+/// blocks and indirect blocks (each after the blocks it points to; the
+/// second argument says which) — for a
 /// batched teardown ([`super::gc`]), which frees them all and never
 /// rewrites the indirect blocks. Reads (and verifies) the indirect blocks;
 /// holds no buffer lock while `sink` runs.
 pub(super) fn for_each_block(
     inode: &Inode,
     map: &MapGuard<'_>,
-    sink: &mut dyn FnMut(u32) -> Result,
+    sink: &mut dyn FnMut(u32, bool) -> Result,
 ) -> Result {
     let ptrs = map.ptrs();
     // A cold teardown reads every indirect block: start all reads of a
@@ -610,7 +670,7 @@ pub(super) fn for_each_block(
     }
     for &p in ptrs[..IND].iter() {
         if p != format::NULL {
-            sink(p)?;
+            sink(p, false)?;
         }
     }
     Ok(())
@@ -621,7 +681,7 @@ fn subtree_blocks(
     inode: &Inode,
     block: u32,
     level: u32,
-    sink: &mut dyn FnMut(u32) -> Result,
+    sink: &mut dyn FnMut(u32, bool) -> Result,
 ) -> Result {
     let sb = inode.sb();
     let geo = sb.info().geo;
@@ -653,7 +713,7 @@ fn subtree_blocks(
                 continue;
             }
             if level == 1 {
-                sink(p)?;
+                sink(p, false)?;
             } else {
                 subtree_blocks(inode, p, level - 1, sink)?;
             }
@@ -661,7 +721,7 @@ fn subtree_blocks(
         start = end;
     }
     drop(buf);
-    sink(block)
+    sink(block, true)
 }
 
 /// Forgets every pointer of an unlinked inode's map whose blocks a batched

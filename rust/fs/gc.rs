@@ -93,12 +93,14 @@ impl Inactivate for DinoFs {
         // inode still owns; the teardown clears each pointer as it frees
         // the block) in the on-disk inode, so that the next mount's orphan
         // recovery frees all of it, including blocks allocated after the
-        // inode was last written back. A failure here leaves them to fsck.
-        let _ = inode::write_inode(i, false);
+        // inode was last logged. A failure here leaves them to fsck.
+        let _ = trans::own_work(i.sb(), trans::INODE_CREDITS, 0, || inode::log_inode(i));
     }
 
     fn trim(i: &Inode) -> Result {
-        trans::own_work(i.sb(), trans::TRIM_CREDITS, 0, || inode::trim_eof(i))
+        trans::own_work(i.sb(), trans::TRIM_CREDITS, trans::TRIM_REVOKES, || {
+            inode::trim_eof(i)
+        })
     }
 
     fn space_low(sb: &SuperBlock) -> bool {
@@ -177,9 +179,11 @@ fn inactivate_batch(inodes: &[DeadInode], results: &mut [Result]) {
         let map = inode.lock_data();
         let mut freed_error = None;
         let is_dir = inode.mode() & format::S_IFMT == format::S_IFDIR;
-        let walk = bmap::for_each_block(inode, &map, &mut |b| {
-            if is_dir {
-                // A directory's blocks are journaled metadata.
+        let walk = bmap::for_each_block(inode, &map, &mut |b, indirect| {
+            if is_dir || indirect {
+                // Journaled metadata (an indirect block, a directory's
+                // block): revoked, so no replay writes an old copy over
+                // what the block holds next.
                 info.journal.revoke(sb, b)?;
             }
             if chunk.len == CHUNK {

@@ -16,7 +16,7 @@ use super::bmap::{
     eof_blocks, free_blocks_from, free_blocks_from_mode, maps_blocks_from, FreeMode,
 };
 use super::gc::phase;
-use super::{Iget, Inode, MapGuard, NewInode, SuperBlock};
+use super::{trans, Iget, Inode, MapGuard, NewInode, SuperBlock};
 use crate::format;
 use crate::vfs;
 use kernel::c_str;
@@ -152,30 +152,48 @@ fn to_disk(inode: &Inode, map: &MapGuard<'_>) -> format::Inode {
     }
 }
 
-/// `write_inode`: encodes the inode into its cluster block. The orphan-list
+/// Logs `inode` in the running handle: encodes it into its cluster block
+/// through the journal. Every change of an inode is logged in the handle
+/// of the operation that makes it (the VFS's own changes through
+/// [`dirty_inode`]); writeback never writes an inode. The orphan-list
 /// links are owned by the allocator (they live only on disk) and are kept.
-pub(crate) fn write_inode(inode: &Inode, sync: bool) -> Result {
+pub(crate) fn log_inode(inode: &Inode) -> Result {
+    let map = inode.lock_data();
+    log_inode_locked(inode, &map)
+}
+
+/// [`log_inode`] with the inode's map already locked (the block map's
+/// changes log the inode before they let the map go).
+pub(crate) fn log_inode_locked(inode: &Inode, map: &MapGuard<'_>) -> Result {
     let sb = inode.sb();
     if sb.rdonly() || inode.is_bad() {
         return Ok(());
     }
     let ino = inode.ino();
     let geo = sb.info().geo;
-    let map = inode.lock_data();
-    let mut disk = to_disk(inode, &map);
+    let mut disk = to_disk(inode, map);
     let buf = sb.bread(format::ino_cluster(ino))?;
-    buf.modify(|b| {
+    sb.info().journal.modify(&buf, |b| {
         if let Ok(Some(old)) = format::Inode::decode(b, ino, &geo, vfs::crc32c) {
             disk.orphan_next = old.orphan_next;
             disk.orphan_prev = old.orphan_prev;
         }
         disk.encode(b, ino, vfs::crc32c);
-    });
-    drop(map);
-    if sync {
-        buf.sync()?;
+    })
+}
+
+/// `dirty_inode`: the VFS (`mark_inode_dirty`, after a change of times,
+/// size, mode, owner or links) or dinofs changed `inode`: log it now, in
+/// the running handle or in one of its own ([`trans::inode_update`]). A
+/// failure is the journal's (aborted: the filesystem is shut down) or a
+/// read of the cluster block's (reported by the block layer); the change
+/// stays in memory only.
+pub(crate) fn dirty_inode(inode: &Inode) {
+    let sb = inode.sb();
+    if sb.rdonly() || inode.is_bad() {
+        return;
     }
-    Ok(())
+    let _ = trans::inode_update(sb, || log_inode(inode));
 }
 
 /// Changes the size of a regular file (setattr with `ATTR_SIZE`). Shrinking
@@ -194,7 +212,11 @@ pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
         // Preallocated blocks must not end up inside EOF unwritten.
         let mut map = inode.lock_data();
         if map.prealloc() {
-            free_blocks_from(inode, &mut map, eof_blocks(inode), true)?;
+            let r = free_blocks_from(inode, &mut map, eof_blocks(inode));
+            // What was freed is gone from the map: log it either way.
+            let l = log_inode_locked(inode, &map);
+            r?;
+            l?;
             map.set_prealloc(false);
         }
     }
@@ -202,7 +224,10 @@ pub(crate) fn truncate(inode: &Inode, size: u64) -> Result {
     if size < old {
         let from = size.div_ceil(format::BLOCK_SIZE as u64);
         let mut map = inode.lock_data();
-        free_blocks_from(inode, &mut map, from, true)?;
+        let r = free_blocks_from(inode, &mut map, from);
+        let l = log_inode_locked(inode, &map);
+        r?;
+        l?;
     }
     inode.touch_mctime();
     inode.mark_dirty();
@@ -221,13 +246,7 @@ pub(crate) fn inactivate(inode: &Inode) -> Result {
     // finishes the teardown.
     let gc = &sb.info().gc;
     let t = gc.profile_start();
-    if inode.mode() & format::S_IFMT == format::S_IFDIR {
-        // A directory's blocks are journaled metadata: revoked, so no
-        // replay writes an old copy over what they hold next.
-        let journal = &sb.info().journal;
-        super::bmap::for_each_block(inode, &map, &mut |b| journal.revoke(sb, b))?;
-    }
-    free_blocks_from_mode(inode, &mut map, 0, false, FreeMode::Teardown)?;
+    free_blocks_from_mode(inode, &mut map, 0, FreeMode::Teardown)?;
     gc.profile_end(phase::BLOCKS, t);
     let mut st = sb.info().alloc.lock();
     let t = gc.profile_start();
@@ -249,13 +268,12 @@ pub(crate) fn trim_eof(inode: &Inode) -> Result {
         if !map.prealloc() {
             return Ok(());
         }
-        let r = free_blocks_from(inode, &mut map, eof_blocks(inode), false);
+        let r = free_blocks_from(inode, &mut map, eof_blocks(inode));
         if r.is_ok() {
             map.set_prealloc(false);
         }
-        drop(map);
-        // Whatever was freed is gone from the map: write it either way.
-        let w = write_inode(inode, false);
+        // Whatever was freed is gone from the map: log it either way.
+        let w = log_inode_locked(inode, &map);
         r?;
         w
     }

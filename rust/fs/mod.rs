@@ -189,8 +189,8 @@ impl vfs::FileSystem for DinoFs {
         super_ops::shutdown(sb, flags)
     }
 
-    fn write_inode(inode: &Inode, sync: bool) -> Result {
-        inode::write_inode(inode, sync)
+    fn dirty_inode(inode: &Inode) {
+        inode::dirty_inode(inode)
     }
 
     fn evict(inode: &Inode) {
@@ -232,8 +232,10 @@ impl vfs::FileSystem for DinoFs {
 
     fn truncate(inode: &Inode, size: u64) -> Result {
         let sb = inode.sb();
-        let credits = trans::inactivate_credits(&sb.info().geo, inode.lock_data().blocks());
-        trans::syscall(sb, credits, 0, || inode::truncate(inode, size))
+        let blocks = inode.lock_data().blocks();
+        let credits = trans::inactivate_credits(&sb.info().geo, blocks);
+        let revokes = trans::indirect_revokes(blocks).max(trans::TRIM_REVOKES);
+        trans::syscall(sb, credits, revokes, || inode::truncate(inode, size))
     }
 
     fn lookup(dir: &Inode, name: &[u8]) -> Result<Option<ARef<Inode>>> {

@@ -121,15 +121,11 @@ pub(crate) fn link(dir: &Inode, name: &[u8], inode: &Inode) -> Result {
         let mut st = sb.info().alloc.lock();
         orphan::orphan_remove(sb, &mut st, inode.ino())?;
     }
-    let was_orphan = inode.nlink() == 0;
     inode.inc_nlink();
     inode.touch_ctime();
+    // Logged now (`dirty_inode`), in the handle that took it off the
+    // orphan list if it was on it.
     inode.mark_dirty();
-    if was_orphan {
-        // Off the orphan list: its link count must reach the disk with the
-        // list change, not whenever writeback gets to it.
-        inode::write_inode(inode, false)?;
-    }
     Ok(())
 }
 

@@ -8,7 +8,8 @@
 //! After a crash, a shutdown or a failed inactivation, the next mount finds
 //! what is left on it and inactivates it ([`recover_orphans`]), after
 //! relinking the list from the inodes themselves if a crash left it torn
-//! ([`rebuild_orphan_list`]). All changes run under the allocator mutex.
+//! ([`rebuild_orphan_list`]). All changes run under the allocator mutex,
+//! in the caller's jbd2 handle (the list is journaled with the rest).
 
 use super::alloc::update_disk_inode;
 use super::super_ops::AllocState;
@@ -109,18 +110,21 @@ fn follow_orphan_list(sb: &SuperBlock, head: u32, limit: usize) -> Result<Option
 /// Makes the on-disk orphan list hold exactly `orphans` (every unlinked
 /// inode, from [`recount`]) before orphan recovery follows it.
 ///
-/// dinofs has no journal and writes metadata in writeback's order, so a
-/// crash can leave an inactivation half on disk: the inode's slot freed
-/// while the superblock or the previous orphan still points at it, whose
-/// own links are gone. Recovery would stop there and the orphans after it
-/// would be lost to everything but fsck. Like `fsck.dinofs -y`, relink the
-/// list from the inodes themselves: in inode order, writing only inodes
-/// whose links change. Returns how many were on the list as found, or
-/// `None` if it needed the rebuild.
+/// Every change of the list is journaled, so after a replay it is whole;
+/// the check stays for images whose list is damaged otherwise (a torn
+/// write the journal cannot see, a bug, an image written by a tool): the
+/// orphans after a cut would be lost to everything but fsck. Like
+/// `fsck.dinofs -y`, relink the list from the inodes themselves: in inode
+/// order, logging only inodes whose links change, [`RELINK_BATCH`] of
+/// them per handle (a crash in between leaves a list the next mount
+/// relinks again). Returns how many were on the list as found, or `None`
+/// if it needed the rebuild.
+///
+/// [`recount`]: super::alloc::recount
 pub(crate) fn rebuild_orphan_list(sb: &SuperBlock, orphans: &[u32]) -> Result<Option<usize>> {
     let info = sb.info();
-    let mut st = info.alloc.lock();
-    let found = follow_orphan_list(sb, st.orphan_head, orphans.len().saturating_add(1))?;
+    let head = info.alloc.lock().orphan_head;
+    let found = follow_orphan_list(sb, head, orphans.len().saturating_add(1))?;
     // A list whose back links all match visits no inode twice, so it holds
     // the same inodes as `orphans` (sorted) if it is as long and each of
     // its members is one of them.
@@ -130,25 +134,48 @@ pub(crate) fn rebuild_orphan_list(sb: &SuperBlock, orphans: &[u32]) -> Result<Op
         }
     }
     let geo = info.geo;
-    for (i, &ino) in orphans.iter().enumerate() {
-        let prev = i.checked_sub(1).map_or(format::NULL, |j| orphans[j]);
-        let next = orphans.get(i + 1).copied().unwrap_or(format::NULL);
-        let buf = sb.bread(format::ino_cluster(ino))?;
-        let same = buf.read(|b| match format::Inode::decode(b, ino, &geo, vfs::crc32c) {
-            Ok(Some(d)) => (d.orphan_prev, d.orphan_next) == (prev, next),
-            _ => false,
-        });
-        if !same {
-            update_disk_inode(sb, ino, |d| {
-                d.orphan_prev = prev;
-                d.orphan_next = next;
-            })?;
-        }
+    let mut first = true;
+    for (c, chunk) in orphans.chunks(RELINK_BATCH).enumerate() {
+        // Each inode's cluster block, and block 0 in the first handle.
+        let credits = chunk.len() as u32 + 1;
+        super::trans::own_work(sb, credits, 0, || {
+            let mut st = info.alloc.lock();
+            for (k, &ino) in chunk.iter().enumerate() {
+                let i = c * RELINK_BATCH + k;
+                let prev = i.checked_sub(1).map_or(format::NULL, |j| orphans[j]);
+                let next = orphans.get(i + 1).copied().unwrap_or(format::NULL);
+                let buf = sb.bread(format::ino_cluster(ino))?;
+                let same = buf.read(|b| match format::Inode::decode(b, ino, &geo, vfs::crc32c) {
+                    Ok(Some(d)) => (d.orphan_prev, d.orphan_next) == (prev, next),
+                    _ => false,
+                });
+                if !same {
+                    update_disk_inode(sb, ino, |d| {
+                        d.orphan_prev = prev;
+                        d.orphan_next = next;
+                    })?;
+                }
+            }
+            if first {
+                st.orphan_head = orphans.first().copied().unwrap_or(format::NULL);
+                super::super_ops::store_orphan_head(sb, &st)?;
+            }
+            Ok(())
+        })?;
+        first = false;
     }
-    st.orphan_head = orphans.first().copied().unwrap_or(format::NULL);
-    super::super_ops::store_orphan_head(sb, &st)?;
+    if orphans.is_empty() {
+        super::trans::own_work(sb, 1, 0, || {
+            let mut st = info.alloc.lock();
+            st.orphan_head = format::NULL;
+            super::super_ops::store_orphan_head(sb, &st)
+        })?;
+    }
     Ok(None)
 }
+
+/// Orphans relinked per handle by [`rebuild_orphan_list`].
+const RELINK_BATCH: usize = 32;
 
 /// Orphan recovery at mount: every inode on the on-disk orphan list was
 /// unlinked but not yet inactivated when the filesystem was last mounted.
@@ -175,8 +202,11 @@ pub(crate) fn recover_orphans(sb: &SuperBlock) -> Result<u32> {
                 sb.id(),
                 ino
             );
-            let mut st = info.alloc.lock();
-            orphan_remove(sb, &mut st, ino)?;
+            // The inode, both neighbours, block 0.
+            super::trans::own_work(sb, 4, 0, || {
+                let mut st = info.alloc.lock();
+                orphan_remove(sb, &mut st, ino)
+            })?;
         }
         drop(inode);
         n += 1;

@@ -364,7 +364,11 @@ pub(crate) fn root_inode(sb: &SuperBlock) -> Result<ARef<super::Inode>> {
     Ok(root)
 }
 
-/// Encodes the allocator's state into block 0's buffer with `state`.
+/// Encodes the allocator's state into block 0's buffer with `state`: in
+/// the running handle when there is one (block 0 is journaled metadata),
+/// else as a plain dirty buffer — at mount before any handle, and after
+/// the journal was quiesced (unmount, remount read-only), when jbd2 no
+/// longer holds the buffer ([`vfs::Buffer::modify`] refuses one it does).
 fn store_super(sb: &SuperBlock, info: &DinoSb, st: &AllocState, state: u32) -> Result<vfs::Buffer> {
     let mut disk = info.disk;
     disk.free_blocks = st.free_blocks;
@@ -374,13 +378,17 @@ fn store_super(sb: &SuperBlock, info: &DinoSb, st: &AllocState, state: u32) -> R
     disk.next_generation = st.next_generation;
     disk.state = state;
     let buf = sb.bread(format::SUPERBLOCK_BLOCK)?;
-    buf.modify(|b| disk.encode(b, vfs::crc32c));
+    if info.journal.in_handle() {
+        info.journal.modify(&buf, |b| disk.encode(b, vfs::crc32c))?;
+    } else {
+        buf.modify(|b| disk.encode(b, vfs::crc32c))?;
+    }
     Ok(buf)
 }
 
-/// The orphan list's head changed: put it in block 0's buffer at once
-/// (with the counters as they are), so the on-disk list is whole at every
-/// point the block device's writeback may catch: after a crash or a
+/// The orphan list's head changed: log block 0 (with the counters as they
+/// are) in the running handle, with the inodes whose links changed, so
+/// every committed transaction holds a whole list: after a crash or a
 /// shutdown, orphan recovery walks it from there. Caller holds the
 /// allocator mutex (`st`).
 pub(crate) fn store_orphan_head(sb: &SuperBlock, st: &AllocState) -> Result {
@@ -457,8 +465,8 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     sb.live()?;
     let info = sb.info();
     if !wait {
-        // Block 0 is written in the waiting pass only, synchronously (see
-        // `write_super`).
+        // Block 0 is logged, and the journal committed, in the waiting
+        // pass only.
         info.gc.push();
         return Ok(());
     }
@@ -472,8 +480,13 @@ pub(crate) fn sync_fs(sb: &SuperBlock, wait: bool) -> Result {
     // The transactions of the system calls before this sync and of the
     // inactivation just run reach the log, so the commit thread has
     // nothing left of them to write later.
+    // Block 0's counters and generation logged (the state stays DIRTY
+    // while mounted), then committed with everything before.
+    let w = super::trans::own_work(sb, super::trans::INODE_CREDITS, 0, || {
+        let st = info.alloc.lock();
+        store_super(sb, info, &st, format::STATE_DIRTY).map(drop)
+    });
     let j = commit_journal(sb);
-    let w = write_super(sb, info, format::STATE_DIRTY, true);
     // This sync's metadata, written now rather than by the VFS after us, so
     // that a write that failed is seen here.
     let s = sb.sync_blockdev();
@@ -575,7 +588,13 @@ pub(crate) fn freeze_fs(sb: &SuperBlock) -> Result {
         pr_info!("{}: failing this freeze (fail_next_freeze)\n", sb.id());
         return Err(EBUSY);
     }
-    info.journal.quiesce()
+    // A failed checkpoint write aborts the journal: the filesystem is shut
+    // down then, and the freeze fails (test 340).
+    info.journal.quiesce().inspect_err(|_| {
+        if info.journal.is_aborted() {
+            journal_aborted(sb);
+        }
+    })
 }
 
 /// `unfreeze_fs`: let the engine run again (and run what queued while

@@ -28,17 +28,29 @@
 //!
 //! # Where the journal stands (issue 20)
 //!
-//! The handles are real (lockdep sees the order; freeze quiesces them),
-//! and the bitmaps and directory blocks are logged in them (with revokes
-//! for a torn-down directory's blocks); inode clusters, indirect blocks,
-//! block 0, busy space and rolling teardown come next. The credits below
-//! count every block the operation may log once the rest is journaled too,
-//! and are capped at the journal's limit. Block allocation on write runs in a
-//! handle too ([`page_write`]): `get_block` runs under the folio lock,
-//! which a handle must precede, so the VFS glue starts it in `write_begin`
-//! (stopped in `write_end`) and in `page_mkwrite`, which allocates a
-//! shared mapping's blocks at the first store (as ext4 does), so writeback
-//! finds them mapped and does not allocate.
+//! Every metadata block is logged in the handle that changes it: inode
+//! clusters (the inode through `dirty_inode`), indirect blocks, the
+//! cluster map, the bitmaps, directory blocks, block 0 (counters and the
+//! orphan list). A metadata block that is freed is revoked in the same
+//! handle, so replay never writes an old copy over its next owner. The
+//! credits below count every block an operation may log, capped at the
+//! journal's limit; a handle that runs short of credits or revoke records
+//! (a sparse map has more indirect blocks than the estimate) is extended
+//! ([`crate::vfs::Journal::revoke`]), and gets `ENOSPC` only when the
+//! transaction cannot grow (the inode then stays on the orphan list).
+//! Block allocation on write runs in a handle too ([`page_write`]):
+//! `get_block` runs under the folio lock, which a handle must precede, so
+//! the VFS glue starts it in `write_begin` (stopped in `write_end`) and in
+//! `page_mkwrite`, which allocates a shared mapping's blocks at the first
+//! store (as ext4 does), so writeback finds them mapped and does not
+//! allocate.
+//!
+//! Not yet: freed space is not busy until its free commits (a block freed
+//! by a transaction still running can be allocated again before a crash
+//! could bring the old owner back); data is not ordered before the
+//! metadata that exposes it (a crash may show stale blocks in a file whose
+//! size was committed); a teardown bigger than one transaction is not
+//! rolled over several; each inode change logs its whole cluster block.
 
 use super::SuperBlock;
 use crate::format::Geometry;
@@ -46,59 +58,89 @@ use crate::vfs::Handle;
 use kernel::prelude::*;
 
 /// Credits to inactivate one inode owning `blocks` blocks: its cluster
-/// block and the cluster map (the slot, maybe the cluster), block 0
-/// (orphan head and counters), the two orphan-list neighbours, and every
-/// bitmap block its blocks may be in.
+/// block, the cluster map and the bitmap block of the cluster (when the
+/// slot was the cluster's last), block 0 (orphan head), the two
+/// orphan-list neighbours, up to three indirect blocks left partly in use
+/// after an error, and every bitmap block its blocks may be in. A teardown
+/// from block 0 rewrites no indirect block: each one is freed whole and
+/// revoked ([`inactivate_revokes`]).
 pub(crate) fn inactivate_credits(geo: &Geometry, blocks: u32) -> u32 {
-    5u32.saturating_add(geo.bitmap_blocks.min(blocks.max(1)))
+    8u32.saturating_add(geo.bitmap_blocks.min(blocks.max(1)))
+}
+
+/// Revoke records to free the indirect blocks of a map of `blocks` blocks
+/// (which counts them): every block of a small map (a sparse map may be
+/// mostly indirect blocks), about one per 256 of a large one. An estimate
+/// short of the real number costs a handle extension, not a failure
+/// ([`crate::vfs::Journal::revoke`]).
+pub(crate) fn indirect_revokes(blocks: u32) -> u32 {
+    blocks.min(blocks / 256 + 16)
 }
 
 /// Revoke records to inactivate an inode owning `blocks` blocks: one per
-/// block of a directory (its blocks are journaled metadata,
-/// [`super::dir`]); none for other files (their data blocks never are).
+/// freed metadata block — every block of a directory (its data blocks
+/// are journaled too, [`super::dir`]), the indirect blocks of other files
+/// ([`indirect_revokes`]; their data blocks never are journaled).
 pub(crate) fn inactivate_revokes(mode: u16, blocks: u32) -> u32 {
+    // Plus the inode cluster block, freed (and revoked) with its last slot.
     if mode & crate::format::S_IFMT == crate::format::S_IFDIR {
-        blocks
+        blocks.saturating_add(1)
     } else {
-        0
+        indirect_revokes(blocks).saturating_add(1)
     }
 }
 
 /// Revoke records of a namespace change that may create an inode: a
-/// `mkdir` that fails after its first block was written frees it.
-pub(crate) const CREATE_REVOKES: u32 = 1;
+/// `mkdir` that fails after its first block was written frees it, and a
+/// failed create may free the new cluster.
+pub(crate) const CREATE_REVOKES: u32 = 2;
 
 /// Credits to trim an inode's blocks past EOF: the inode's cluster, the
 /// bitmap blocks of at most `bmap::PREALLOC_MAX_BLOCKS` blocks (two, when
-/// they straddle a bitmap block), and the indirect block holding their
-/// pointers.
-pub(crate) const TRIM_CREDITS: u32 = 4;
+/// they straddle a bitmap block), the indirect blocks holding their
+/// pointers and the levels above (three each side of a boundary).
+pub(crate) const TRIM_CREDITS: u32 = 9;
 
-/// Credits of a namespace change that may create an inode: the parent's
-/// directory block (and a new one with its bitmap block), the parent
-/// inode's cluster, the new inode's cluster (maybe a new cluster, the
-/// cluster map and a bitmap block), its first data block (a directory's or
-/// a symlink's) with its bitmap block, block 0 (counters).
-pub(crate) const CREATE_CREDITS: u32 = 10;
+/// Revoke records of a trim (and of a write that frees preallocated
+/// blocks first): the indirect blocks it may leave empty.
+pub(crate) const TRIM_REVOKES: u32 = 3;
 
-/// Credits of `O_TMPFILE`: the new inode as for a create, and the orphan
-/// list (block 0, the old head's inode).
+/// Credits of an entry added to a directory: the block it goes in, or a
+/// new block with its bitmap block and up to two new indirect blocks
+/// (and their bitmap block) to map it.
+const DIR_GROW: u32 = 5;
+
+/// Credits of a namespace change that may create an inode: the entry in
+/// the parent ([`DIR_GROW`]), the parent inode's cluster, the new inode's
+/// cluster (maybe a new cluster, the cluster map and the new cluster's
+/// bitmap block), a new directory's or symlink's first block with its
+/// bitmap block, block 0.
+pub(crate) const CREATE_CREDITS: u32 = DIR_GROW + 9;
+
+/// Credits of `O_TMPFILE`: the new inode as for a create (cluster, cluster
+/// map, bitmap block, the parent's cluster), and the orphan list (block 0,
+/// the old head's inode).
 pub(crate) const TMPFILE_CREDITS: u32 = 8;
 
-/// Credits of `link`: the directory block (and a new one, its bitmap
-/// block), both inodes' clusters, and the orphan list when an
-/// `O_TMPFILE` inode leaves it (block 0, a neighbour).
-pub(crate) const LINK_CREDITS: u32 = 7;
+/// Credits of `link`: the new entry ([`DIR_GROW`]), both inodes'
+/// clusters, and the orphan list when an `O_TMPFILE` inode leaves it
+/// (block 0, both neighbours).
+pub(crate) const LINK_CREDITS: u32 = DIR_GROW + 5;
 
 /// Credits of `unlink` and `rmdir`: the directory block, both inodes'
-/// clusters, the orphan list at the last link (block 0, the old head).
-pub(crate) const UNLINK_CREDITS: u32 = 5;
+/// clusters, the orphan list at the last link (block 0, the old head),
+/// and one spare.
+pub(crate) const UNLINK_CREDITS: u32 = 6;
 
-/// Credits of `rename`: both directory blocks (and a new one with its
-/// bitmap block), up to four inodes' clusters (the moved inode, the
-/// target, both parents), a moved directory's `..` block, and the orphan
-/// list for a target losing its last link (block 0, the old head).
-pub(crate) const RENAME_CREDITS: u32 = 12;
+/// Credits of `rename`: the new entry ([`DIR_GROW`]), the old directory
+/// block, up to four inodes' clusters (the moved inode, the target, both
+/// parents), a moved directory's `..` block, the orphan list for a target
+/// losing its last link (block 0, the old head), and spares.
+pub(crate) const RENAME_CREDITS: u32 = DIR_GROW + 12;
+
+/// Credits to log one inode alone (its cluster block): an inode change the
+/// VFS made outside any dinofs handle (times, mode, owner).
+pub(crate) const INODE_CREDITS: u32 = 1;
 
 /// Credits of a page-cache write that allocates (one folio: a 4 KiB
 /// page, one block, with up to `bmap::PREALLOC_MAX_BLOCKS` preallocated
@@ -116,15 +158,19 @@ pub(crate) const WRITE_CREDITS: u32 = 12;
 /// [`vfs::FileSystem::begin_write`]: crate::vfs::FileSystem::begin_write
 pub(crate) fn page_write(sb: &SuperBlock) -> Result<Handle<'_>> {
     sb.live()?;
-    start(sb, WRITE_CREDITS, 0)
+    start(sb, WRITE_CREDITS, TRIM_REVOKES)
 }
 
-/// Starts a handle of `credits` (capped at what one handle may hold) and
-/// `revokes` revoke records; an aborted journal shuts the filesystem down.
+/// Starts a handle of `credits` and `revokes` revoke records, the credits
+/// capped at what one handle may hold beside the revoke records' log
+/// blocks; an aborted journal shuts the filesystem down.
 fn start(sb: &SuperBlock, credits: u32, revokes: u32) -> Result<Handle<'_>> {
     let journal = &sb.info().journal;
+    let room = journal
+        .max_credits()
+        .saturating_sub(journal.revoke_blocks(revokes));
     journal
-        .start(credits.clamp(1, journal.max_credits().max(1)), revokes)
+        .start(credits.clamp(1, room.max(1)), revokes)
         .inspect_err(|_| {
             if journal.is_aborted() && sb.live().is_ok() {
                 super::super_ops::journal_aborted(sb);
@@ -164,4 +210,14 @@ pub(crate) fn syscall<R>(
 ) -> Result<R> {
     sb.live()?;
     run_in(start(sb, credits, revokes)?, f)
+}
+
+/// Runs `f`, which logs an inode the VFS changed ([`super::inode::dirty_inode`]):
+/// inside the task's running dinofs handle if there is one (jbd2 nests it;
+/// the credits are the outer handle's, which count the inode), else in a
+/// handle of [`INODE_CREDITS`] of its own, under the caller's freeze
+/// protection (the VFS's `sb_start_write` or `sb_start_pagefault`), as
+/// `ext4_dirty_inode` does.
+pub(crate) fn inode_update<R>(sb: &SuperBlock, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    run_in(start(sb, INODE_CREDITS, 0)?, f)
 }

@@ -2,7 +2,6 @@
 
 //! Buffer heads: one referenced block of the block device's page cache.
 
-use super::inode::Inode;
 use super::{Block, BLOCK_SIZE};
 use crate::bindings;
 use core::ptr::NonNull;
@@ -79,13 +78,21 @@ impl Buffer {
     }
 
     /// Runs `f` on the block's contents under the buffer lock and marks the
-    /// buffer dirty, for the block device's writeback: for blocks that are
-    /// not journaled ([`super::Journal::modify`] is the journaled change).
-    pub(crate) fn modify<R>(&self, f: impl FnOnce(&mut Block) -> R) -> R {
+    /// buffer dirty, for the block device's writeback: for a block jbd2
+    /// does not manage (block 0 outside a handle, after the journal was
+    /// quiesced; [`super::Journal::modify`] is the journaled change).
+    /// Fails with `EBUSY`, changing nothing, on a buffer jbd2 manages: a
+    /// dirty bit set under jbd2 would let writeback put the block in place
+    /// before its transaction commits.
+    pub(crate) fn modify<R>(&self, f: impl FnOnce(&mut Block) -> R) -> Result<R> {
+        // SAFETY: referenced buffer head; reads its state bits.
+        if unsafe { bindings::dinofs_buffer_journaled(self.bh.as_ptr()) } {
+            return Err(EBUSY);
+        }
         let r = self.change(f);
         // SAFETY: referenced buffer head.
         unsafe { bindings::mark_buffer_dirty(self.bh.as_ptr()) };
-        r
+        Ok(r)
     }
 
     /// Runs the checksum check `check` on the block unless it already
@@ -101,13 +108,6 @@ impl Buffer {
             unsafe { bindings::dinofs_set_buffer_verified(self.bh.as_ptr()) };
         }
         ok
-    }
-
-    /// Associates the (dirty) buffer with `inode`, so `fsync` of the inode
-    /// writes it: for indirect and directory blocks.
-    pub(crate) fn attach_to<T: super::FileSystem>(&self, inode: &Inode<T>) {
-        // SAFETY: referenced buffer head, live inode.
-        unsafe { bindings::mark_buffer_dirty_inode(self.bh.as_ptr(), inode.as_ptr()) };
     }
 
     /// Writes the buffer now and waits for it.

@@ -168,6 +168,26 @@ impl Journal {
         u32::try_from(n).unwrap_or(0)
     }
 
+    /// The log blocks `revokes` revoke records take on top of a handle's
+    /// credits (jbd2 adds them to what the handle reserves).
+    pub(crate) fn revoke_blocks(&self, revokes: u32) -> u32 {
+        let Ok(revokes) = c_int::try_from(revokes) else {
+            return u32::MAX;
+        };
+        // SAFETY: a loaded journal (type invariant); reads a field set at
+        // load and never changed.
+        let n = unsafe { bindings::dinofs_journal_revoke_blocks(self.ptr.as_ptr(), revokes) };
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Whether the calling task runs a handle of this journal: a change
+    /// of a journaled block made now must go through [`Self::modify`].
+    pub(crate) fn in_handle(&self) -> bool {
+        // SAFETY: a loaded journal (type invariant); reads the task's
+        // `journal_info` and the handle it names, which is this task's.
+        unsafe { bindings::dinofs_journal_in_handle(self.ptr.as_ptr()) }
+    }
+
     /// Starts a handle that may log up to `credits` blocks and `revokes`
     /// revoke records, waiting for log space or for a barrier
     /// ([`Self::quiesce`]) if it has to. Inside a handle already running
@@ -179,12 +199,14 @@ impl Journal {
     /// filesystem's own work) and no filesystem lock or folio lock: a
     /// handle may wait for a commit, and a commit for the locks' holders.
     ///
-    /// Fails with `EINVAL` for more credits than [`Self::max_credits`]
+    /// Fails with `EINVAL` when the credits and the log blocks of the
+    /// revoke records ([`Self::revoke_blocks`]) exceed [`Self::max_credits`]
     /// (jbd2 would WARN), `EROFS` once the journal is aborted.
     ///
     /// [`SuperBlock::start_intwrite`]: super::SuperBlock::start_intwrite
     pub(crate) fn start(&self, credits: u32, revokes: u32) -> Result<Handle<'_>> {
-        if credits == 0 || credits > self.max_credits() {
+        if credits == 0 || credits.saturating_add(self.revoke_blocks(revokes)) > self.max_credits()
+        {
             return Err(EINVAL);
         }
         let credits = c_int::try_from(credits).map_err(|_| EINVAL)?;
@@ -262,9 +284,9 @@ impl Journal {
     ///
     /// Fails with `EIO` (and a warning: a dinofs bug) if no handle of this
     /// journal runs on the task, `EROFS` once the journal is aborted, and
-    /// `ENOSPC` (and jbd2's warning) if the handle's credits ran out: the
-    /// block's bytes may then be changed in memory and not logged, and the
-    /// journal is, or is about to be, aborted.
+    /// `ENOSPC`, before anything changed, if the handle's credits ran out,
+    /// it cannot grow (the running transaction is full) and the buffer is
+    /// not logged in that transaction yet.
     pub(crate) fn modify<R>(&self, buf: &Buffer, f: impl FnOnce(&mut Block) -> R) -> Result<R> {
         // SAFETY: a loaded journal (type invariant); a referenced buffer
         // head; the shim finds the handle and refuses without one. Not
@@ -311,7 +333,9 @@ impl Journal {
     /// record keeps a replay from writing an older transaction's copy of
     /// it over what the block holds next, and its cached buffer leaves the
     /// transactions it is on (`jbd2_journal_revoke` with the buffer, as
-    /// `ext4_forget`). Needs one revoke credit of the handle. Call it once
+    /// `ext4_forget`). Takes one revoke credit of the handle, growing the
+    /// handle when it has none left (`ENOSPC` when the running transaction
+    /// cannot grow). Call it once
     /// the block is freed and no [`Buffer`] of it is held; a block freed
     /// twice without being journaled again in between is reported by jbd2
     /// and fails with `EIO`.

@@ -106,8 +106,11 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// wrote and waited for its data, its buffers and the inode: what else
     /// makes its metadata durable (a journal commit).
     fn fsync(inode: &Inode<Self>) -> Result;
-    /// `->write_inode`.
-    fn write_inode(inode: &Inode<Self>, sync: bool) -> Result;
+    /// `->dirty_inode`: the VFS (or the filesystem) changed `inode` in
+    /// memory (`mark_inode_dirty`); a journaling filesystem logs it now,
+    /// in the running handle or in one of its own (as `ext4_dirty_inode`).
+    /// There is no `->write_inode`: writeback never writes an inode itself.
+    fn dirty_inode(inode: &Inode<Self>);
     /// `->evict_inode`, after the page cache is gone and before the inode
     /// is cleared.
     fn evict(inode: &Inode<Self>);
@@ -210,7 +213,7 @@ impl<T: FileSystem> Tables<T> {
     const SUPER: bindings::super_operations = bindings::super_operations {
         alloc_inode: Some(alloc_inode::<T>),
         destroy_inode: Some(destroy_inode::<T>),
-        write_inode: Some(write_inode::<T>),
+        dirty_inode: Some(dirty_inode::<T>),
         evict_inode: Some(evict_inode::<T>),
         put_super: Some(put_super::<T>),
         sync_fs: Some(sync_fs::<T>),
@@ -391,22 +394,13 @@ extern "C" fn destroy_inode<T: FileSystem>(inode: *mut bindings::inode) {
     });
 }
 
-extern "C" fn write_inode<T: FileSystem>(
-    inode: *mut bindings::inode,
-    wbc: *mut bindings::writeback_control,
-) -> c_int {
-    // SAFETY: writeback holds a reference to the inode; `wbc` is live.
-    let (inode, sync) = unsafe {
-        (
-            Inode::<T>::from_raw(inode),
-            (*wbc).sync_mode == bindings::writeback_sync_modes_WB_SYNC_ALL,
-        )
-    };
-    from_result(|| {
-        inode.sb().live()?;
-        T::write_inode(inode, sync)?;
-        Ok(0)
-    })
+extern "C" fn dirty_inode<T: FileSystem>(inode: *mut bindings::inode, _flags: c_int) {
+    // SAFETY: `__mark_inode_dirty` runs on a referenced inode (or one
+    // being set up, `I_NEW`, which its creator holds) of this filesystem.
+    let inode = unsafe { Inode::<T>::from_raw(inode) };
+    if inode.sb().live().is_ok() {
+        T::dirty_inode(inode);
+    }
 }
 
 extern "C" fn evict_inode<T: FileSystem>(inode: *mut bindings::inode) {

@@ -171,16 +171,6 @@ impl<T: FileSystem> SuperBlock<T> {
         }
     }
 
-    /// Returns a zeroed, uptodate buffer for block `block`, for metadata
-    /// that is about to be written whole (a new cluster, directory block or
-    /// indirect block).
-    pub(crate) fn getblk_zero(&self, block: u32) -> Result<Buffer> {
-        self.live()?;
-        // SAFETY: as for `bread`.
-        let bh = unsafe { bindings::dinofs_sb_getblk_zero(self.as_ptr(), block as u64) };
-        Buffer::new(bh, block).ok_or(ENOMEM)
-    }
-
     /// Reports corrupt metadata and returns the error every caller passes
     /// up: `-EUCLEAN`. Reports are rate-limited per mount (the mount's
     /// [`RateLimit`]), so a flood about one damaged filesystem never hides

@@ -23,7 +23,9 @@
 //! Every phase but 5 also writes its own `keep/g<N>-*` files. After the last
 //! mark the workload goes on without syncing (more churn, `big/b`
 //! removed) until the test unmounts. A `sync` or `frozen` mark is a point
-//! where nothing is in flight: the image there must need no repair.
+//! where nothing is in flight: all of `expected` holds there. No point, mark
+//! or not, may need repair: the journal's replay and orphan recovery alone
+//! must leave a whole image.
 
 use std::collections::BTreeMap;
 
