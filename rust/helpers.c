@@ -90,7 +90,7 @@ void dinofs_data_unlock(struct inode *inode)
 /* --- [static] the filesystem type and its mount options ----------------- */
 
 /* Mount options; the values are the u32 dinofs_fc_parse() hands to Rust. */
-enum { DINOFS_OPT_INODEGC, DINOFS_OPT_ERRORS };
+enum { DINOFS_OPT_INODEGC, DINOFS_OPT_ERRORS, DINOFS_OPT_COMMIT };
 
 static const struct constant_table dinofs_param_inodegc[] = {
 	{ "deferred", 0 },
@@ -107,6 +107,7 @@ static const struct constant_table dinofs_param_errors[] = {
 static const struct fs_parameter_spec dinofs_param_specs[] = {
 	fsparam_enum("inodegc", DINOFS_OPT_INODEGC, dinofs_param_inodegc),
 	fsparam_enum("errors", DINOFS_OPT_ERRORS, dinofs_param_errors),
+	fsparam_u32("commit", DINOFS_OPT_COMMIT),
 	{}
 };
 
@@ -545,6 +546,51 @@ bool dinofs_journal_in_handle(journal_t *journal)
 
 	return handle && !handle->h_reserved && handle->h_transaction &&
 	       handle->h_transaction->t_journal == journal;
+}
+
+/*
+ * The tid of the transaction the task's handle of `journal` belongs to, in
+ * *tid; false without such a handle. A block freed now is busy until that
+ * transaction commits.
+ */
+bool dinofs_journal_handle_tid(journal_t *journal, u32 *tid)
+{
+	handle_t *handle = journal_current_handle();
+
+	if (!handle || handle->h_reserved || !handle->h_transaction ||
+	    handle->h_transaction->t_journal != journal)
+		return false;
+	*tid = handle->h_transaction->t_tid;
+	return true;
+}
+
+/* Whether transaction `tid` has committed (jbd2_transaction_committed). */
+bool dinofs_journal_committed(journal_t *journal, u32 tid)
+{
+	return jbd2_transaction_committed(journal, tid);
+}
+
+/*
+ * Commits transaction `tid` if it still runs and waits until it is on the
+ * disk (jbd2_complete_transaction; a tid already committed returns at
+ * once). -EDEADLK from inside a handle: the commit would wait for it.
+ */
+int dinofs_journal_complete(journal_t *journal, u32 tid)
+{
+	if (journal_current_handle())
+		return -EDEADLK;
+	return jbd2_complete_transaction(journal, tid);
+}
+
+/*
+ * The commit interval (the commit= mount option), as ext4 sets it: the
+ * commit thread commits a running transaction this long after it began.
+ */
+void dinofs_journal_set_commit_interval(journal_t *journal, unsigned int secs)
+{
+	write_lock(&journal->j_state_lock);
+	journal->j_commit_interval = secs * HZ;
+	write_unlock(&journal->j_state_lock);
 }
 
 /*

@@ -101,6 +101,10 @@ handle_t *dinofs_journal_start(journal_t *journal, int credits, int revokes,
 int dinofs_journal_max_credits(journal_t *journal);
 int dinofs_journal_revoke_blocks(journal_t *journal, int revokes);
 bool dinofs_journal_in_handle(journal_t *journal);
+bool dinofs_journal_handle_tid(journal_t *journal, u32 *tid);
+bool dinofs_journal_committed(journal_t *journal, u32 tid);
+int dinofs_journal_complete(journal_t *journal, u32 tid);
+void dinofs_journal_set_commit_interval(journal_t *journal, unsigned int secs);
 void dinofs_journal_forgive_write_errors(journal_t *journal);
 bool dinofs_journal_aborted(journal_t *journal);
 int dinofs_journal_commit(journal_t *journal);

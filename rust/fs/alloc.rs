@@ -16,7 +16,9 @@
 //! handle ([`vfs::Journal::modify`]; every caller runs in one, see
 //! [`super::trans`]), are written to the log at commit and in place by
 //! jbd2's checkpoint, never by the block device's writeback. A freed
-//! cluster is revoked.
+//! cluster is revoked. A freed block is busy until the transaction that
+//! freed it commits, and no allocation hands it out before
+//! ([`super::busy`]).
 //!
 //! Inode clusters (seed 003, XFS inode chunks): a cluster block is allocated
 //! from free space when no allocated cluster has a free slot, and returned to
@@ -24,6 +26,7 @@
 
 #![forbid(unsafe_code)]
 
+use super::busy::Busy;
 use super::super_ops::AllocState;
 use super::SuperBlock;
 use crate::format::{self, Block, INODES_PER_CLUSTER, INODE_SIZE};
@@ -84,8 +87,15 @@ pub(crate) fn test_bit_cluster(sb: &SuperBlock, block: u64) -> Result<bool> {
 }
 
 /// Finds the first clear (or set, for `want == true`) bit at or after
-/// `from` in `map`, below the filesystem size, wrapping around once.
-fn find_bit(sb: &SuperBlock, map: Map, from: u64, want: bool) -> Result<Option<u64>> {
+/// `from` in `map`, below the filesystem size, wrapping around once,
+/// skipping the blocks `busy` holds.
+fn find_bit(
+    sb: &SuperBlock,
+    map: Map,
+    from: u64,
+    want: bool,
+    busy: Option<&Busy>,
+) -> Result<Option<u64>> {
     let geo = sb.info().geo;
     let total = geo.blocks;
     let per = format::BITS_PER_BITMAP_BLOCK;
@@ -96,7 +106,13 @@ fn find_bit(sb: &SuperBlock, map: Map, from: u64, want: bool) -> Result<Option<u
         let (buf, bit) = bitmap_buffer(sb, map, pos)?;
         let base = pos - bit as u64;
         let limit = core::cmp::min(per, total - base) as usize;
-        let found = buf.read(|b| (bit..limit).find(|&i| format::bit_test(b, i) == want));
+        let (idx, _) = format::bitmap_pos(base);
+        let busy = busy.filter(|z| z.any_in(idx));
+        let found = buf.read(|b| {
+            (bit..limit).find(|&i| {
+                format::bit_test(b, i) == want && !busy.is_some_and(|z| z.is_busy(base + i as u64))
+            })
+        });
         if let Some(i) = found {
             return Ok(Some(base + i as u64));
         }
@@ -135,7 +151,13 @@ pub(crate) fn alloc_run(
     } else {
         st.block_hint
     };
-    let first = find_bit(sb, Map::Blocks, from, false)?.ok_or(ENOSPC)?;
+    st.busy.release(&sb.info().journal);
+    // Only busy space left is ENOSPC too: the caller commits and retries
+    // (`trans::retry_busy`).
+    let Some(first) = find_bit(sb, Map::Blocks, from, false, Some(&st.busy))? else {
+        st.busy.note_hit();
+        return Err(ENOSPC);
+    };
     if first < geo.data_start as u64 {
         // Metadata blocks are always marked in use; a clear bit is corruption.
         return Err(sb.corrupt(c_str!("block bitmap (metadata block free)"), first));
@@ -146,12 +168,17 @@ pub(crate) fn alloc_run(
     // The run stays inside this bitmap block and the filesystem.
     let limit = core::cmp::min(format::BITS_PER_BITMAP_BLOCK, geo.blocks - base) as usize;
     let gc = &sb.info().gc;
+    let busy = &st.busy;
     let n = sb.info().journal.modify(&buf, |b| {
         if format::bit_test(b, bit) {
             return None;
         }
         let mut n = 0usize;
-        while (n as u64) < want && bit + n < limit && !format::bit_test(b, bit + n) {
+        while (n as u64) < want
+            && bit + n < limit
+            && !format::bit_test(b, bit + n)
+            && !busy.is_busy(first + n as u64)
+        {
             format::bit_assign(b, bit + n, true);
             n += 1;
         }
@@ -196,6 +223,10 @@ pub(crate) fn free_block_ex(
             return Ok(false);
         }
         return Err(sb.corrupt(c_str!("block bitmap (freeing a free block)"), block as u64));
+    }
+    if let Some(tid) = sb.info().journal.handle_tid() {
+        st.busy.reserve(format::bitmap_pos(block as u64).0, tid);
+        st.busy.mark(block as u64, tid);
     }
     st.free_blocks = counter_add(
         sb,
@@ -268,7 +299,7 @@ pub(crate) fn alloc_inode(
     let mut from = st.cluster_hint;
     let mut scanned = 0u32;
     while scanned <= st.clusters {
-        let Some(cluster) = find_bit(sb, Map::Clusters, from, true)? else {
+        let Some(cluster) = find_bit(sb, Map::Clusters, from, true, None)? else {
             break;
         };
         let buf = sb.bread(cluster as u32)?;
@@ -408,6 +439,7 @@ pub(crate) fn free_blocks_sorted(
     let mut freed = 0u64;
     let mut already = 0u64;
     let mut rest = blocks;
+    let tid = info.journal.handle_tid();
     while let Some(&first) = rest.first() {
         let (idx, _) = format::bitmap_pos(first as u64);
         let n = rest
@@ -423,12 +455,19 @@ pub(crate) fn free_blocks_sorted(
         }
         let buf = verified(sb, map_start(sb, Map::Blocks) + idx)?;
         let gc = &info.gc;
+        if let Some(tid) = tid {
+            st.busy.reserve(idx, tid);
+        }
+        let busy = &mut st.busy;
         let (f, a) = info.journal.modify(&buf, |bm| {
             let (mut f, mut a) = (0u64, 0u64);
             for &b in group {
                 let (_, bit) = format::bitmap_pos(b as u64);
                 if format::bit_test(bm, bit) {
                     format::bit_assign(bm, bit, false);
+                    if let Some(tid) = tid {
+                        busy.mark(b as u64, tid);
+                    }
                     f += 1;
                 } else {
                     a += 1;

@@ -28,6 +28,7 @@
 
 pub(crate) mod alloc;
 pub(crate) mod bmap;
+pub(crate) mod busy;
 pub(crate) mod dir;
 pub(crate) mod dir_index;
 pub(crate) mod gc;
@@ -41,7 +42,6 @@ pub(crate) mod trans;
 use crate::format;
 use crate::vfs::{self, DirEmitter, RateLimit, StatFs};
 use kernel::prelude::*;
-use kernel::str::CStr;
 use kernel::types::ARef;
 pub(crate) use super_ops::DinoSb;
 
@@ -169,8 +169,8 @@ impl vfs::FileSystem for DinoFs {
         super_ops::statfs(sb)
     }
 
-    fn shown_options(sb: &SuperBlock) -> impl Iterator<Item = &'static CStr> {
-        options::shown_options(sb)
+    fn show_options(sb: &SuperBlock, show: &mut dyn FnMut(&[u8])) {
+        options::show_options(sb, show)
     }
 
     fn freeze_super(sb: &SuperBlock, who: u32) -> Result {
@@ -226,6 +226,10 @@ impl vfs::FileSystem for DinoFs {
         trans::page_write(inode.sb())
     }
 
+    fn retry_alloc(inode: &Inode) -> bool {
+        trans::retry_busy(inode.sb())
+    }
+
     fn write_failed(inode: &Inode) {
         bmap::note_write_failed(inode)
     }
@@ -249,7 +253,7 @@ impl vfs::FileSystem for DinoFs {
         rdev: u32,
         symlink: Option<&[u8]>,
     ) -> Result<NewInode> {
-        trans::syscall(
+        trans::syscall_alloc(
             dir.sb(),
             trans::CREATE_CREDITS,
             trans::CREATE_REVOKES,
@@ -258,7 +262,7 @@ impl vfs::FileSystem for DinoFs {
     }
 
     fn tmpfile(dir: &Inode, mode: u16) -> Result<NewInode> {
-        trans::syscall(dir.sb(), trans::TMPFILE_CREDITS, 0, || {
+        trans::syscall_alloc(dir.sb(), trans::TMPFILE_CREDITS, 0, || {
             namei::tmpfile(dir, mode)
         })
     }

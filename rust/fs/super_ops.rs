@@ -19,8 +19,9 @@
 //!
 //! Nothing that holds 3 or 4 allocates memory with `__GFP_FS`: buffer heads
 //! are allocated `GFP_NOFS` by the buffer cache, and dinofs itself allocates
-//! nothing on those paths, so memory reclaim can never recurse into dinofs
-//! while one of its locks is held. A running handle makes its task NOFS
+//! only a busy-space chunk under 4 ([`super::busy`], always inside a
+//! handle, which makes the allocation NOFS), so memory
+//! reclaim can never recurse into dinofs while one of its locks is held. A running handle makes its task NOFS
 //! (`jbd2__journal_start` calls `memalloc_nofs_save`).
 //!
 //! [`Buffer::read`]: crate::vfs::Buffer::read
@@ -54,6 +55,8 @@ pub(crate) struct AllocState {
     pub(crate) block_hint: u64,
     /// Where the next search for a cluster with a free slot starts.
     pub(crate) cluster_hint: u64,
+    /// Blocks freed by transactions not committed yet ([`super::busy`]).
+    pub(crate) busy: super::busy::Busy,
 }
 
 /// Per-mount dinofs state (`sb->s_fs_info`).
@@ -179,6 +182,10 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
     }
     let (free_blocks, clusters, free_inodes) = counts;
     let opts = *fc.options();
+    if opts.commit_secs != 0 {
+        journal.set_commit_interval(opts.commit_secs);
+    }
+    let busy = super::busy::Busy::new(geo.bitmap_blocks)?;
     let gc = Debugfs::new(
         DinoGc::create(sb, opts.inodegc_sync)?,
         c_str!("dinofs"),
@@ -199,6 +206,7 @@ pub(crate) fn fill_super(sb: &SuperBlock, fc: &FsContext) -> Result<Pin<KBox<Din
                 next_generation: disk.next_generation,
                 block_hint: geo.data_start as u64,
                 cluster_hint: geo.data_start as u64,
+                busy,
             }),
             free_blocks_hint: AtomicU64::new(free_blocks),
             clusters_hint: AtomicU32::new(clusters),
@@ -618,7 +626,9 @@ pub(crate) fn unfreeze_fs(sb: &SuperBlock) {
 pub(crate) fn reconfigure(sb: &SuperBlock, fc: &FsContext) -> Result {
     let info = sb.info();
     if *fc.options() != info.opts {
-        fc.error(c_str!("inodegc= and errors= cannot be changed by remount"));
+        fc.error(c_str!(
+            "inodegc=, errors= and commit= cannot be changed by remount"
+        ));
         return Err(EINVAL);
     }
     if info.is_shutdown() {

@@ -45,10 +45,12 @@
 //! store (as ext4 does), so writeback finds them mapped and does not
 //! allocate.
 //!
-//! Not yet: freed space is not busy until its free commits (a block freed
-//! by a transaction still running can be allocated again before a crash
-//! could bring the old owner back); data is not ordered before the
-//! metadata that exposes it (a crash may show stale blocks in a file whose
+//! A freed block is busy until the transaction that freed it commits
+//! ([`super::busy`]); an allocation that finds only busy space fails with
+//! `ENOSPC` and is retried after a commit ([`retry_busy`], from
+//! [`syscall_alloc`] and the VFS glue's `write_begin` and `page_mkwrite`).
+//!
+//! Not yet: data is not ordered before the metadata that exposes it (a crash may show stale blocks in a file whose
 //! size was committed); a teardown bigger than one transaction is not
 //! rolled over several; each inode change logs its whole cluster block.
 
@@ -210,6 +212,52 @@ pub(crate) fn syscall<R>(
 ) -> Result<R> {
     sb.live()?;
     run_in(start(sb, credits, revokes)?, f)
+}
+
+/// [`syscall`] for a change that allocates: an `ENOSPC` while freed space
+/// is still busy ([`retry_busy`]) runs `f` again in a new handle after the
+/// commit, up to [`BUSY_RETRIES`] times. Only for changes that undo all of
+/// themselves on any failure (create and `O_TMPFILE` discard the new inode):
+/// an `ENOSPC` can also come from a handle that cannot grow, after
+/// other changes (link and rename are not retried for that reason).
+pub(crate) fn syscall_alloc<R>(
+    sb: &SuperBlock,
+    credits: u32,
+    revokes: u32,
+    mut f: impl FnMut() -> Result<R>,
+) -> Result<R> {
+    let mut tries = 0;
+    loop {
+        match syscall(sb, credits, revokes, &mut f) {
+            Err(e) if e == ENOSPC && tries < BUSY_RETRIES && retry_busy(sb) => tries += 1,
+            r => return r,
+        }
+    }
+}
+
+/// How many times an allocation that found only busy space is retried
+/// after a commit (ext4's `ext4_should_retry_alloc` retries 3 times).
+pub(crate) const BUSY_RETRIES: u32 = 3;
+
+/// After an `ENOSPC`, outside any handle: if an allocation found only
+/// busy space ([`super::busy`]), commits the transactions that freed it,
+/// waits for them and returns `true` (the allocation is worth retrying),
+/// as XFS's `xfs_extent_busy_flush` and ext4's `ext4_should_retry_alloc`
+/// do. An `ENOSPC` of a full filesystem forces no commit.
+pub(crate) fn retry_busy(sb: &SuperBlock) -> bool {
+    let info = sb.info();
+    let newest = {
+        let mut st = info.alloc.lock();
+        if !st.busy.take_hit() {
+            return false;
+        }
+        st.busy.release(&info.journal);
+        st.busy.newest()
+    };
+    match newest {
+        Some(tid) => info.journal.complete(tid).is_ok(),
+        None => false,
+    }
 }
 
 /// Runs `f`, which logs an inode the VFS changed ([`super::inode::dirty_inode`]):

@@ -188,6 +188,41 @@ impl Journal {
         unsafe { bindings::dinofs_journal_in_handle(self.ptr.as_ptr()) }
     }
 
+    /// The transaction id of the calling task's handle of this journal,
+    /// if it runs one: what a block freed now waits for before it may be
+    /// allocated again ([`Self::committed`]).
+    pub(crate) fn handle_tid(&self) -> Option<u32> {
+        let mut tid = 0u32;
+        // SAFETY: a loaded journal (type invariant); reads the task's own
+        // handle; `tid` is a valid out-pointer.
+        unsafe { bindings::dinofs_journal_handle_tid(self.ptr.as_ptr(), &mut tid) }.then_some(tid)
+    }
+
+    /// Whether transaction `tid` has committed (is on the disk). Any `tid`
+    /// is safe: jbd2 compares it with its commit sequence, wrapping.
+    pub(crate) fn committed(&self, tid: u32) -> bool {
+        // SAFETY: a loaded journal (type invariant); reads one field.
+        unsafe { bindings::dinofs_journal_committed(self.ptr.as_ptr(), tid) }
+    }
+
+    /// Commits transaction `tid` if it is still running and waits until
+    /// it is on the disk (`jbd2_complete_transaction`; an old `tid` returns
+    /// at once). Fails with `EDEADLK` inside a handle (the commit would
+    /// wait for it), `EIO` if the journal is aborted.
+    pub(crate) fn complete(&self, tid: u32) -> Result {
+        // SAFETY: a loaded journal (type invariant); the shim refuses from
+        // inside a handle.
+        to_result(unsafe { bindings::dinofs_journal_complete(self.ptr.as_ptr(), tid) })
+    }
+
+    /// Sets the commit interval: a running transaction is committed this
+    /// many seconds after it began (at most 3,600; ext4's `commit=`).
+    pub(crate) fn set_commit_interval(&self, secs: u32) {
+        // SAFETY: a loaded journal (type invariant); the shim takes
+        // `j_state_lock`; the product fits (secs <= 3600, HZ <= 1000).
+        unsafe { bindings::dinofs_journal_set_commit_interval(self.ptr.as_ptr(), secs.min(3600)) };
+    }
+
     /// Starts a handle that may log up to `credits` blocks and `revokes`
     /// revoke records, waiting for log space or for a barrier
     /// ([`Self::quiesce`]) if it has to. Inside a handle already running

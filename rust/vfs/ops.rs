@@ -90,9 +90,9 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     fn sync_fs(sb: &SuperBlock<Self>, wait: bool) -> Result;
     /// `->statfs`.
     fn statfs(sb: &SuperBlock<Self>) -> StatFs;
-    /// `->show_options`: the options `/proc/mounts` shows, each starting
-    /// with a comma.
-    fn shown_options(sb: &SuperBlock<Self>) -> impl Iterator<Item = &'static CStr>;
+    /// `->show_options`: the options `/proc/mounts` shows, each passed to
+    /// `show` starting with a comma.
+    fn show_options(sb: &SuperBlock<Self>, show: &mut dyn FnMut(&[u8]));
     /// `->freeze_super` (`who` is the `enum freeze_holder`).
     fn freeze_super(sb: &SuperBlock<Self>, who: u32) -> Result;
     /// `->freeze_fs`.
@@ -129,6 +129,10 @@ pub(crate) trait FileSystem: Sized + Send + Sync + 'static {
     /// running handle (a symlink created in `create`'s), the same handle
     /// again.
     fn begin_write(inode: &Inode<Self>) -> Result<Handle<'_>>;
+    /// After a write or a fault failed with `ENOSPC`, its handle stopped:
+    /// whether space may be free after a commit (the filesystem commits
+    /// and waits, then the caller retries, at most three times).
+    fn retry_alloc(inode: &Inode<Self>) -> bool;
     /// A buffered write failed after instantiating page cache past EOF
     /// (which is dropped); blocks it allocated there stay mapped.
     fn write_failed(inode: &Inode<Self>);
@@ -463,11 +467,10 @@ extern "C" fn show_options<T: FileSystem>(
 ) -> c_int {
     // SAFETY: live root dentry of a mounted `T` filesystem.
     let sb = unsafe { SuperBlock::<T>::from_raw((*root).d_sb) };
-    for opt in T::shown_options(sb) {
-        let b = opt.as_bytes();
+    T::show_options(sb, &mut |b: &[u8]| {
         // SAFETY: live seq_file; `b` is valid for its length.
         unsafe { bindings::seq_write(m, b.as_ptr().cast(), b.len()) };
-    }
+    });
     0
 }
 
@@ -722,19 +725,24 @@ extern "C" fn write_begin<T: FileSystem>(
     // SAFETY: a live mapping of a `T` inode, its host held by the caller
     // for the write.
     let inode = unsafe { (*mapping).host };
-    // SAFETY: as above.
-    let handle = match T::begin_write(unsafe { Inode::<T>::from_raw(inode) }) {
-        Ok(h) => h,
-        Err(e) => return e.to_errno(),
-    };
-    let get_block: bindings::get_block_t = Some(get_block::<T>);
-    // SAFETY: a live mapping of a `T` inode, locked by the VFS for the
-    // write; the out pointer is the caller's.
-    let ret = unsafe { bindings::block_write_begin(mapping, pos, len, foliop, get_block) };
-    if ret == 0 {
-        // SAFETY: the caller's out pointer, passed back to `write_end`.
-        unsafe { *fsdata = handle.into_raw() };
-    } else {
+    // SAFETY: the host of a `T` mapping is a `T` inode, live for the write
+    // (the caller holds it and its `i_rwsem`).
+    let host = unsafe { Inode::<T>::from_raw(inode) };
+    let mut tries = 0;
+    loop {
+        let handle = match T::begin_write(host) {
+            Ok(h) => h,
+            Err(e) => return e.to_errno(),
+        };
+        let get_block: bindings::get_block_t = Some(get_block::<T>);
+        // SAFETY: a live mapping of a `T` inode, locked by the VFS for the
+        // write; the out pointer is the caller's.
+        let ret = unsafe { bindings::block_write_begin(mapping, pos, len, foliop, get_block) };
+        if ret == 0 {
+            // SAFETY: the caller's out pointer, passed back to `write_end`.
+            unsafe { *fsdata = handle.into_raw() };
+            return 0;
+        }
         // Stopped before the cleanup, which locks folios and may start
         // handles of its own.
         drop(handle);
@@ -746,11 +754,17 @@ extern "C" fn write_begin<T: FileSystem>(
             // the filesystem marks them for trimming.
             // SAFETY: as above.
             unsafe { bindings::truncate_pagecache(inode, size) };
-            // SAFETY: as above.
-            T::write_failed(unsafe { Inode::from_raw(inode) });
+            T::write_failed(host);
         }
+        // Space freed by transactions not yet committed is busy: after
+        // the filesystem committed them, the write tries again (as
+        // `ext4_write_begin` retries on ENOSPC).
+        if ret == ENOSPC.to_errno() && tries < 3 && T::retry_alloc(host) {
+            tries += 1;
+            continue;
+        }
+        return ret;
     }
-    ret
 }
 
 /// `write_end`: `generic_write_end` (the copy committed to the folio,
@@ -800,15 +814,23 @@ extern "C" fn page_mkwrite<T: FileSystem>(vmf: *mut bindings::vm_fault) -> bindi
         // SAFETY: the fault's file. An error updating the times is not
         // the fault's (as in `filemap_page_mkwrite`).
         let _ = unsafe { bindings::file_update_time(file) };
-        let handle = T::begin_write(inode)?;
-        let get_block: bindings::get_block_t = Some(get_block::<T>);
-        // SAFETY: the fault's VMA and `vmf`; the folio is locked by it and
-        // left locked on success.
-        let r = to_result(unsafe { bindings::block_page_mkwrite(vma, vmf, get_block) });
-        // An aborted journal fails what comes next; this page's blocks are
-        // mapped (as `ext4_page_mkwrite` ignores the stop's verdict).
-        drop(handle);
-        r
+        let mut tries = 0;
+        loop {
+            let handle = T::begin_write(inode)?;
+            let get_block: bindings::get_block_t = Some(get_block::<T>);
+            // SAFETY: the fault's VMA and `vmf`; the folio is locked by it
+            // and left locked on success.
+            let r = to_result(unsafe { bindings::block_page_mkwrite(vma, vmf, get_block) });
+            // An aborted journal fails what comes next; this page's blocks
+            // are mapped (as `ext4_page_mkwrite` ignores the stop's
+            // verdict).
+            drop(handle);
+            match r {
+                // Busy space: retried after a commit, as in `write_begin`.
+                Err(e) if e == ENOSPC && tries < 3 && T::retry_alloc(inode) => tries += 1,
+                r => return r,
+            }
+        }
     })();
     // SAFETY: taken above.
     unsafe { bindings::dinofs_sb_end_pagefault(sb.as_ptr()) };
