@@ -24,7 +24,8 @@
 # Documentation/testing.rst), DINOFS_VM_TIMEOUT, DINOFS_VM_CPUS, DINOFS_VM_MEM,
 # DINOFS_RESULTS (default qemu-test/results), DINOFS_KERNEL_FLAVOR=kasan;
 # for xfstests: XFSTESTS_DIR, XFSTESTS_TESTS, XFSTESTS_MOUNT_OPTIONS,
-# XFSTESTS_TIMEOUT (seconds for the whole ./check run, default 10800).
+# XFSTESTS_TIMEOUT (seconds for the whole ./check run, default 10800),
+# XFSTESTS_EXCLUDE_GROUPS (./check -x, default recoveryloop).
 #
 # The last line printed is "N passed, N failed, N skipped"; the exit status
 # is 0 only when nothing failed.
@@ -169,6 +170,7 @@ esac
 		printf 'XFSTESTS_TESTS=%q\n' "${XFSTESTS_TESTS:-}"
 		printf 'XFSTESTS_MOUNT_OPTIONS=%q\n' "${XFSTESTS_MOUNT_OPTIONS:-}"
 		printf 'XFSTESTS_TIMEOUT=%q\n' "${XFSTESTS_TIMEOUT:-10800}"
+		printf 'XFSTESTS_EXCLUDE_GROUPS=%q\n' "${XFSTESTS_EXCLUDE_GROUPS-recoveryloop}"
 		printf 'XFSTESTS_VERSION=%q\n' "$XFSTESTS_VERSION"
 	fi
 } >"$results/guest.env"

@@ -11,7 +11,8 @@
 #   - loads dinofs.ko, formats TEST (/dev/vda), writes a local.config of its
 #     own, and runs a copy of the checkout in the guest's tmpfs (fstests
 #     writes into its tree; the user's checkout is never modified);
-#   - runs ./check -R xunit -x log,recoveryloop -E dinofs.exclude with the
+#   - runs ./check -R xunit -x $XFSTESTS_EXCLUDE_GROUPS (default
+#     recoveryloop; empty: none) -E dinofs.exclude with the
 #     curated list (or $XFSTESTS_TESTS), results under the results share;
 #   - writes one PASS/FAIL/SKIP line per test for the host's tally, then
 #     scans the whole kernel log for splats and runs fsck.dinofs -n on both
@@ -95,7 +96,8 @@ start=$(date +%s)
 	cd "$run_dir" || exit 1
 	# shellcheck disable=SC2086 # one word per test
 	HOST_OPTIONS=$cfg timeout --foreground -k 30 "${XFSTESTS_TIMEOUT:-10800}" \
-		./check -R xunit -x log,recoveryloop -E "$X/dinofs.exclude" $tests
+		./check -R xunit ${XFSTESTS_EXCLUDE_GROUPS:+-x "$XFSTESTS_EXCLUDE_GROUPS"} \
+		-E "$X/dinofs.exclude" $tests
 ) 2>&1 | tee "$OUT/check.log"
 say "./check finished in $(($(date +%s) - start)) s"
 

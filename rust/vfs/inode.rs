@@ -268,13 +268,28 @@ impl<T: FileSystem> Inode<T> {
     }
 
     /// Writes a symlink target into the new inode's first block through the
-    /// page cache (`page_symlink`).
+    /// page cache (`page_symlink`), then writes that block and waits for
+    /// it: the target is data to the journal, and the transaction that
+    /// creates the symlink (the caller's handle) must not commit before
+    /// it is on the disk, or a crash after the commit leaves a symlink of
+    /// zeros (generic/051 found it; the commit's cache flush then makes the
+    /// write durable with it). A journaling filesystem's ordered mode does
+    /// this for all data; here it is done for the one kind of data the
+    /// namespace depends on.
     pub(crate) fn write_symlink(&self, target: &[u8]) -> Result {
         let len = c_int::try_from(target.len()).map_err(|_| EINVAL)?;
         // SAFETY: a new inode only we access; `target` is valid for `len`
         // bytes, and page_symlink copies `len + 1 - 1` of them (the count
         // includes a NUL it does not store).
-        to_result(unsafe { bindings::page_symlink(self.as_ptr(), target.as_ptr().cast(), len + 1) })
+        to_result(unsafe {
+            bindings::page_symlink(self.as_ptr(), target.as_ptr().cast(), len + 1)
+        })?;
+        // SAFETY: the live inode's own mapping; writeback of it may run
+        // inside the caller's handle (its blocks were mapped by
+        // `page_symlink`'s `write_begin`, so writeback allocates nothing).
+        to_result(unsafe {
+            bindings::filemap_write_and_wait_range((*self.as_ptr()).i_mapping, 0, i64::MAX)
+        })
     }
 }
 
