@@ -14,8 +14,8 @@
 # seconds: each is exactly what a crash at that moment leaves. Every snapshot must mount (it used to
 # fail: "freeing a free block", EUCLEAN); the mount alone (journal replay,
 # then orphan recovery) must leave an image fsck.dinofs -n passes (before
-# the journal, some needed fsck.dinofs -y for leaked blocks: a crash test
-# that needs -y now fails); the removed file is either gone, with free
+# the journal, some needed a repair run of fsck for leaked blocks: a crash
+# test that needs repair now fails); the removed file is either gone, with free
 # space exactly what the origin has after the teardown, or — the unlink
 # not yet committed at that instant — back whole, with the free space
 # before the unlink.

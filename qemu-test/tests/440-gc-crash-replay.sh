@@ -17,8 +17,8 @@
 # before the last mark (names, sizes, contents) and lack every name whose
 # removal was synced, read back whole, and be fsck -n clean at every point,
 # by the mount's journal replay and orphan recovery alone (before every
-# metadata block was journaled, points between marks were allowed fsck -y;
-# a crash test that needs -y now fails). Prints how many points were
+# metadata block was journaled, points between marks were allowed a fsck
+# repair; a crash test that needs repair now fails). Prints how many points were
 # replayed.
 . "$DINOFS_TOP/qemu-test/guest/lib.sh"
 

@@ -779,9 +779,9 @@ extern "C" fn write_end<T: FileSystem>(
     folio: *mut bindings::folio,
     fsdata: *mut c_void,
 ) -> c_int {
-    // SAFETY: the caller's, after a successful `write_begin` on this
-    // mapping (the folio is locked and referenced).
     let ret =
+        // SAFETY: the caller's, after a successful `write_begin` on this
+        // mapping (the folio is locked and referenced).
         unsafe { bindings::generic_write_end(file, mapping, pos, len, copied, folio, fsdata) };
     // SAFETY: `write_begin` put a running handle of this task there, taken
     // back once here; its journal belongs to the mapping's superblock,
